@@ -1,0 +1,61 @@
+"""Writing and naming audit events. Services call `audit_log` inside their transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from aidcases.middleware import current_ip
+from aidcases.models import Area, AuditEvent, User
+
+# Verb → Chinese label. Later apps add theirs with `register_verbs`.
+VERBS: dict[str, Any] = {
+    "auth.login": _("登录"),
+    "auth.logout": _("退出登录"),
+    "auth.login_failed": _("登录失败"),
+    "auth.password_change": _("修改密码"),
+    "user.create": _("新建用户"),
+    "user.update": _("修改用户"),
+    "user.deactivate": _("停用用户"),
+    "user.activate": _("启用用户"),
+    "user.password_reset": _("重置密码"),
+    "area.load": _("导入行政区划"),
+    "job.create": _("创建后台任务"),
+    "job.download": _("下载导出文件"),
+    "audit.export": _("导出审计日志"),
+}
+
+
+def register_verbs(verbs: dict[str, Any]) -> None:
+    VERBS.update(verbs)
+
+
+def verb_label(verb: str) -> str:
+    return str(VERBS.get(verb, verb))
+
+
+def audit_log(
+    *,
+    actor: User | None,
+    verb: str,
+    obj: models.Model | None = None,
+    details: dict[str, Any] | None = None,
+    area: Area | None = None,
+) -> AuditEvent:
+    """Record one event. Call it inside the service's transaction so that the
+    event and the change it describes commit (or roll back) together."""
+    if area is None and obj is not None:
+        area = obj if isinstance(obj, Area) else getattr(obj, "area", None)
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        verb=verb,
+        object_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        area=area if isinstance(area, Area) else None,
+        details=details or {},
+        ip=current_ip.get(),
+    )

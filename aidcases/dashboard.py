@@ -1,0 +1,37 @@
+"""Home-page cards. Later apps register theirs in AppConfig.ready()."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aidcases.models import User
+
+Card = dict[str, Any]  # {"title", "value", "note", "url"}
+_CARD_PROVIDERS: list[Callable[[User], Card | None]] = []
+
+
+def register_card(provider: Callable[[User], Card | None]) -> Callable[[User], Card | None]:
+    _CARD_PROVIDERS.append(provider)
+    return provider
+
+
+def cards_for(user: User) -> list[Card]:
+    return [card for provider in _CARD_PROVIDERS if (card := provider(user)) is not None]
+
+
+@register_card
+def _areas_card(user: User) -> Card:
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from aidcases import access
+    from aidcases.models import Area
+
+    villages = access.areas_for(user).filter(level=Area.Level.VILLAGE).count()
+    return {
+        "title": _("管辖行政村(社区)"),
+        "value": villages,
+        "note": _("全县") if access.sees_everything(user) else str(user.area),
+        "url": reverse("area_list"),
+    }

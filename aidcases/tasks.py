@@ -1,0 +1,22 @@
+"""Celery tasks: thin wrappers that take ids and call one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from aidcases import services
+
+
+@shared_task(name="aidcases.tasks.run_job", acks_late=True)
+def run_job(job_id: int) -> None:
+    services.job_run(job_id=job_id)
+
+
+@shared_task(name="aidcases.tasks.reap_stale_jobs")
+def reap_stale_jobs() -> int:
+    return services.job_fail_stale()
+
+
+@shared_task(name="aidcases.tasks.delete_expired_job_files")
+def delete_expired_job_files() -> int:
+    return services.job_delete_expired_files()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs Debian's Chromium and a CJK font (without one, Chinese renders as
+# boxes in screenshots) when they are missing and we may use apt.
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if ! fc-list 2>/dev/null | grep -qiE "noto sans cjk|wenquanyi|wqy"; then
+  need+=(fonts-noto-cjk)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing ${need[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" fontconfig >/dev/null
+else
+  echo "warning: missing ${need[*]} and cannot install them (not root or no apt);" >&2
+  echo "         browser tests will fail under CI=true and skip otherwise." >&2
+fi
