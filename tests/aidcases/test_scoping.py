@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.urls import reverse
+
+from aidcases import access, services
+from aidcases.models import Area
+from tests.urlwalk import OBJECT_URLS, all_routes
+
+
+@pytest.fixture
+def world(
+    county,
+    township_a,
+    township_b,
+    village_a,
+    village_b,
+    officer_a,
+    officer_b,
+    admin,
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job_b = services.job_start(acting_user=officer_b, kind="demo_echo", params={})
+    return SimpleNamespace(
+        county=county,
+        township_a=township_a,
+        township_b=township_b,
+        village_a=village_a,
+        village_b=village_b,
+        officer_a=officer_a,
+        officer_b=officer_b,
+        admin=admin,
+        job_b=job_b,
+    )
+
+
+def test_every_url_pattern_is_walked():
+    missing = [r.name for r in all_routes() if r.has_args and r.name not in OBJECT_URLS]
+    assert not missing, f"add these URL names to tests/urlwalk.py OBJECT_URLS: {missing}"
+
+
+def test_officer_gets_404_or_403_for_every_object_of_another_township(world, client):
+    client.force_login(world.officer_a)
+    for name, spec in OBJECT_URLS.items():
+        url = reverse(name, kwargs=spec.kwargs(world))
+        response = getattr(client, spec.method)(url)
+        assert response.status_code in (403, 404), f"{name} {url} → {response.status_code}"
+
+
+def test_owner_township_officer_gets_the_expected_status(world, client):
+    client.force_login(world.officer_b)
+    for name, spec in OBJECT_URLS.items():
+        url = reverse(name, kwargs=spec.kwargs(world))
+        response = getattr(client, spec.method)(url)
+        assert response.status_code == spec.owner_status, f"{name} {url} → {response.status_code}"
+
+
+@pytest.mark.parametrize("who", ["officer_a", "officer_b"])
+def test_no_page_without_arguments_errors_for_township_users(world, client, who):
+    client.force_login(getattr(world, who))
+    for route in all_routes():
+        if route.has_args:
+            continue
+        response = client.get(reverse(route.name))
+        assert response.status_code in (200, 302, 403, 405), (
+            f"{route.name} → {response.status_code}"
+        )
+
+
+def test_anonymous_user_is_sent_to_login_everywhere(world, client):
+    public = {"login", "healthz"}
+    for route in all_routes():
+        if route.name in public:
+            continue
+        kwargs = OBJECT_URLS[route.name].kwargs(world) if route.has_args else {}
+        response = client.get(reverse(route.name, kwargs=kwargs))
+        if response.status_code == 405:  # POST-only endpoints
+            response = client.post(reverse(route.name, kwargs=kwargs))
+        assert response.status_code == 302, route.name
+        assert response["Location"].startswith(reverse("login")), route.name
+
+
+def test_township_officer_sees_only_own_subtree(world):
+    codes = set(access.areas_for(world.officer_a).values_list("code", flat=True))
+    assert world.township_a.code in codes and world.village_a.code in codes
+    assert world.township_b.code not in codes and world.village_b.code not in codes
+    assert world.county.code not in codes
+
+
+def test_county_roles_see_every_area(world, county_staff, approver, auditor, admin):
+    total = Area.objects.count()
+    for user in (county_staff, approver, auditor, admin):
+        assert access.areas_for(user).count() == total
+
+
+def test_deactivated_user_sees_nothing(world, county_staff):
+    county_staff.is_active = False
+    assert access.areas_for(county_staff).count() == 0
+    assert access.jobs_for(county_staff).count() == 0
+
+
+def test_area_q_scopes_a_related_area_field(world):
+    from aidcases.models import User
+
+    # Users hang on areas too: a subtree filter through a relation.
+    visible = User.objects.filter(access.area_q(world.officer_a, "area"))
+    assert world.officer_a in visible and world.officer_b not in visible
