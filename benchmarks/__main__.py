@@ -1,0 +1,51 @@
+"""`make bench`: build a province-sized dataset in its own database, time pages.
+
+The data lives in the database `aidcases_bench` on the embedded (or given)
+server and is kept between runs, so only the first run pays for generation.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aidcases.settings")
+os.environ["AIDCASES_TESTING"] = "true"  # test settings: eager tasks, fast hasher
+os.environ.setdefault("TEST_DATABASE_NAME", "aidcases_bench")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+from benchmarks import harness  # noqa: E402
+
+SCENARIOS = ["benchmarks.scenarios_foundation"]
+
+
+def main() -> int:
+    setup_test_environment()
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    import importlib
+
+    report = [f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M')})", ""]
+    for name in SCENARIOS:
+        module = importlib.import_module(name)
+        label, seconds, sizes = harness.timed("populate", module.populate)
+        report.append(f"## {name.rsplit('.', 1)[-1]}")
+        report.append(f"data: {sizes} (populate {seconds:.1f} s)")
+        report.append("")
+        report.append(harness.table(harness.run_pages(module.pages())))
+        report.append("")
+    text = "\n".join(report)
+    print(text)
+    Path(__file__).with_name("results.md").write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
