@@ -29,6 +29,8 @@ RUN SECRET_KEY=build-only \
     REDIS_URL=redis://localhost:6379/0 \
     DEBUG=false \
     ALLOWED_HOSTS=localhost \
+    FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1rZXktbm90LWZvci1ydW50aW1lISE= \
+    ID_HASH_KEY=build-only \
     python manage.py collectstatic --noinput \
  && mkdir -p /app/media /app/var \
  && chown app:app /app/media /app/var

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 # (url name, label, permission or None for every signed-in user). Later apps
 # append their entries in AppConfig.ready() with `register_nav`.
 NAV: list[tuple[str, str, str | None]] = [
     ("home", _("首页"), None),
+    ("person_list", _("帮扶对象"), "aidcases.view_person"),
+    ("people_import", _("花名册导入"), "aidcases.import_people"),
+    ("school_list", _("学校"), "aidcases.view_person"),
+    ("duplicate_review", _("疑似重复"), "aidcases.merge_people"),
     ("area_list", _("行政区划"), "aidcases.view_areas"),
 ]
 ADMIN_NAV: list[tuple[str, str, str | None]] = [
@@ -20,12 +25,25 @@ def register_nav(url_name: str, label: str, permission: str | None = None) -> No
     NAV.append((url_name, label, permission))
 
 
+def _routable(url_name: str) -> bool:
+    # An entry whose view is not installed (yet) is left out, not a crash.
+    try:
+        reverse(url_name)
+    except NoReverseMatch:
+        return False
+    return True
+
+
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "admin_nav_items": []}
 
     def allowed(items):
-        return [(n, label) for n, label, perm in items if perm is None or user.has_perm(perm)]
+        return [
+            (n, label)
+            for n, label, perm in items
+            if (perm is None or user.has_perm(perm)) and _routable(n)
+        ]
 
     return {"nav_items": allowed(NAV), "admin_nav_items": allowed(ADMIN_NAV)}

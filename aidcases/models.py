@@ -5,6 +5,8 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -235,6 +237,318 @@ class Job(models.Model):
         return self.state in (self.State.SUCCEEDED, self.State.FAILED)
 
 
+class Person(models.Model):
+    """One real person (帮扶对象), unique by ID number.
+
+    The ID number is stored only encrypted (`id_number_encrypted`) with a keyed
+    hash for uniqueness and exact lookup; birth date, gender and the last four
+    characters are kept in clear for search. Never deleted: deactivated, or
+    merged into another record (`merged_into`).
+    """
+
+    class Gender(models.TextChoices):
+        MALE = "male", _("男")
+        FEMALE = "female", _("女")
+
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices)
+    id_number_encrypted = models.TextField(_("身份证号码（密文）"), blank=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    id_number_last4 = models.CharField(_("身份证后四位"), max_length=4, blank=True, editable=False)
+    no_id_reason = models.CharField(_("无身份证号码的原因"), max_length=200, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    area = models.ForeignKey(
+        Area, verbose_name=_("所在村(社区)"), on_delete=models.PROTECT, related_name="persons"
+    )
+    address = models.CharField(_("详细地址"), max_length=200, blank=True)
+    guardian_name = models.CharField(_("监护人姓名"), max_length=50, blank=True)
+    guardian_relationship = models.CharField(_("与本人关系"), max_length=20, blank=True)
+    guardian_phone = models.CharField(_("监护人电话"), max_length=20, blank=True)
+    photo = models.ForeignKey(
+        "Attachment",
+        verbose_name=_("照片"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    notes = models.TextField(_("备注"), blank=True)
+    is_active = models.BooleanField(_("有效"), default=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("已合并到"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+    )
+    # Lower-case tokens a search box may hit exactly: every substring of the
+    # name, full pinyin and initials (all heteronym readings) and their
+    # prefixes, ID and phone tails. A GIN index answers `contains [q]` fast at
+    # province scale without pg_trgm (which the embedded PostgreSQL lacks).
+    search_tokens = ArrayField(models.CharField(max_length=40), default=list, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("帮扶对象")
+        verbose_name_plural = _("帮扶对象")
+        ordering = ["area__path", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_hash"], name="person_unique_id_number"),
+            models.CheckConstraint(
+                condition=Q(id_number_hash__isnull=False) | ~Q(no_id_reason=""),
+                name="person_id_number_or_reason",
+            ),
+        ]
+        indexes = [
+            GinIndex(fields=["search_tokens"], name="person_search_tokens"),
+            models.Index(fields=["name", "birth_date"], name="person_name_birth"),
+            models.Index(fields=["guardian_phone"], name="person_guardian_phone"),
+            models.Index(fields=["-created_at"], name="person_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("person_detail", args=[self.pk])
+
+    @property
+    def has_id_number(self) -> bool:
+        return bool(self.id_number_hash)
+
+    @property
+    def age(self) -> int | None:
+        if self.birth_date is None:
+            return None
+        today = timezone.localdate()
+        b = self.birth_date
+        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+
+class PersonRelation(models.Model):
+    """A household member: another registered person, or just a name."""
+
+    class Kind(models.TextChoices):
+        FATHER = "father", _("父亲")
+        MOTHER = "mother", _("母亲")
+        GUARDIAN = "guardian", _("监护人")
+        SPOUSE = "spouse", _("配偶")
+        CHILD = "child", _("子女")
+        SIBLING = "sibling", _("兄弟姐妹")
+        GRANDPARENT = "grandparent", _("祖父母/外祖父母")
+        OTHER = "other", _("其他")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relations")
+    kind = models.CharField(_("关系"), max_length=12, choices=Kind.choices)
+    related_person = models.ForeignKey(
+        Person,
+        verbose_name=_("关联的帮扶对象"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="related_as",
+    )
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    notes = models.CharField(_("情况说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("家庭成员")
+        verbose_name_plural = _("家庭成员")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(related_person__isnull=False) | ~Q(name=""),
+                name="relation_person_or_name",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.related_person or self.name}"
+
+
+HARDSHIP_FLAGS = [
+    ("registered_poor", _("建档立卡/脱贫户")),
+    ("dibao", _("低保")),
+    ("orphan", _("孤儿")),
+    ("unsupported", _("事实无人抚养")),
+    ("disability", _("残疾")),
+    ("serious_illness", _("重大疾病")),
+    ("disaster", _("受灾")),
+    ("single_parent", _("单亲")),
+]
+
+
+class AidCase(models.Model):
+    """A person's case in one programme category. One open case per category."""
+
+    class Category(models.TextChoices):
+        STUDENT = "student", _("困难学生")
+        TEKUN = "tekun", _("特困人员")
+        LEFT_BEHIND = "left_behind", _("留守儿童")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("在册")
+        CLOSED = "closed", _("已结案")
+
+    class Level(models.TextChoices):
+        SPECIAL = "special", _("特别困难")
+        HARD = "hard", _("比较困难")
+        GENERAL = "general", _("一般困难")
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    category = models.CharField(_("类别"), max_length=12, choices=Category.choices)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    hardship_level = models.CharField(
+        _("认定等级"), max_length=10, choices=Level.choices, blank=True
+    )
+    flags = ArrayField(
+        models.CharField(max_length=20, choices=HARDSHIP_FLAGS),
+        verbose_name=_("困难类型"),
+        default=list,
+        blank=True,
+    )
+    opened_on = models.DateField(_("建档日期"), default=timezone.localdate)
+    closed_on = models.DateField(_("结案日期"), null=True, blank=True)
+    closed_reason = models.CharField(_("结案原因"), max_length=200, blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("帮扶档案")
+        verbose_name_plural = _("帮扶档案")
+        ordering = ["person_id", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "category"],
+                condition=Q(status="open"),
+                name="case_one_open_per_category",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | (Q(closed_on__isnull=False) & ~Q(closed_reason="")),
+                name="case_closed_has_date_and_reason",
+            ),
+        ]
+        indexes = [
+            GinIndex(fields=["flags"], name="case_flags"),
+            models.Index(fields=["category", "status"], name="case_category_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} · {self.get_category_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("person_detail", args=[self.person_id])
+
+    def flag_labels(self) -> list[str]:
+        labels = dict(HARDSHIP_FLAGS)
+        return [str(labels.get(f, f)) for f in self.flags]
+
+
+class TekunProfile(models.Model):
+    """特困人员 details."""
+
+    class SupportMode(models.TextChoices):
+        DISPERSED = "dispersed", _("分散供养")
+        CENTRALISED = "centralised", _("集中供养")
+
+    case = models.OneToOneField(AidCase, on_delete=models.CASCADE, related_name="tekun_profile")
+    support_mode = models.CharField(
+        _("供养方式"), max_length=12, choices=SupportMode.choices, blank=True
+    )
+    care_home = models.CharField(_("供养机构"), max_length=100, blank=True)
+    health = models.CharField(_("健康状况"), max_length=100, blank=True)
+    disability = models.CharField(_("残疾情况"), max_length=100, blank=True)
+    lives_alone = models.BooleanField(_("独居"), default=False)
+    responsible_cadre = models.CharField(_("帮扶责任人"), max_length=50, blank=True)
+    responsible_cadre_phone = models.CharField(_("责任人电话"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("特困人员信息")
+        verbose_name_plural = _("特困人员信息")
+
+    def __str__(self) -> str:
+        return f"{self.case.person.name} 特困信息"
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # Random names: the original name (which may hold a person's name) stays in the row.
+    import uuid
+
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("照片")
+        DOCUMENT = "document", _("证明材料")
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="attachments")
+    case = models.ForeignKey(
+        AidCase, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    title = models.CharField(_("说明"), max_length=100, blank=True)
+    file = models.FileField(upload_to=_attachment_path)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    extension = models.CharField(max_length=10)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    is_active = models.BooleanField(default=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title or self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("attachment_download", args=[self.pk])
+
+
+class DistinctPersons(models.Model):
+    """Staff decided that two similar records are different people."""
+
+    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("确认非重复")
+        verbose_name_plural = _("确认非重复")
+        constraints = [
+            models.UniqueConstraint(fields=["person_a", "person_b"], name="distinct_pair_once"),
+            models.CheckConstraint(
+                condition=Q(person_a__lt=models.F("person_b")), name="distinct_pair_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_a_id} ≠ {self.person_b_id}"
+
+
 # Field-level history: Postgres triggers record every insert/update, bulk and
 # raw ones included, with the acting user attached as pghistory context.
 pghistory.track(
@@ -244,3 +558,18 @@ pghistory.track(
     model_name="UserEvent",
 )(User)
 pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), model_name="AreaEvent")(Area)
+pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    exclude=["search_tokens", "updated_at"],
+    model_name="PersonEvent",
+)(Person)
+for _model, _name in [
+    (PersonRelation, "PersonRelationEvent"),
+    (AidCase, "AidCaseEvent"),
+    (TekunProfile, "TekunProfileEvent"),
+    (Attachment, "AttachmentEvent"),
+]:
+    pghistory.track(
+        pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), model_name=_name
+    )(_model)

@@ -32,3 +32,19 @@ rules.add_perm("aidcases.manage_areas", is_admin)
 rules.add_perm("aidcases.view_audit", is_admin | is_auditor)
 rules.add_perm("aidcases.export_audit", is_admin | is_auditor)
 rules.add_perm("aidcases.view_areas", is_active_user)
+
+# People: who registers and edits, who may see identifiers unmasked (each
+# reveal is audited). Team leaders see phones (they visit), not ID numbers.
+rules.add_perm("aidcases.view_person", is_active_user)
+rules.add_perm("aidcases.change_person", is_admin | is_county_staff | is_township_officer)
+rules.add_perm(
+    "aidcases.reveal_id_number",
+    is_admin | is_county_staff | is_township_officer | is_approver | is_auditor,
+)
+rules.add_perm(
+    "aidcases.reveal_phone",
+    is_admin | is_county_staff | is_township_officer | is_approver | is_auditor | is_team_leader,
+)
+rules.add_perm("aidcases.export_people", is_admin | is_county_staff | is_township_officer)
+rules.add_perm("aidcases.import_people", is_admin | is_county_staff | is_township_officer)
+rules.add_perm("aidcases.merge_people", is_admin | is_county_staff | is_township_officer)

@@ -47,3 +47,42 @@ def history_events(*, user: User) -> QuerySet:
 
 def jobs_recent(*, user: User, limit: int = 5) -> list[Job]:
     return list(access.jobs_for(user).order_by("-created_at")[:limit])
+
+
+# --- people -----------------------------------------------------------------
+
+
+def people_for(*, user: User) -> QuerySet:
+    """Active people in the user's scope, with what list pages show."""
+    from aidcases.models import Person
+
+    return access.scope(
+        Person.objects.filter(is_active=True).select_related("area", "area__parent"), user
+    )
+
+
+def person_for_user_or_404(*, user: User, pk: int):
+    from aidcases.models import Person
+
+    qs = access.scope(
+        Person.objects.select_related("area", "area__parent", "photo", "merged_into", "created_by"),
+        user,
+    )
+    return access.get_for_user_or_404(qs, user, pk=pk)
+
+
+def people_search(queryset: QuerySet, query: str) -> QuerySet:
+    """Name, full pinyin or initials, ID tail, phone tail — or a full ID number."""
+    from aidcases import pii
+    from aidcases.search import normalize_query
+
+    q = normalize_query(query)
+    if not q:
+        return queryset
+    if len(q) in (15, 18) and q[:-1].isdigit():
+        try:
+            number = pii.normalize_id_number(query)
+            return queryset.filter(id_number_hash=pii.id_hash(number))
+        except Exception:  # noqa: BLE001 - a malformed number simply finds nothing by hash
+            pass
+    return queryset.filter(search_tokens__contains=[q[:40]])

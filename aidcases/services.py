@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import pghistory
 from django.conf import settings
@@ -17,9 +17,17 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aidcases import jobs
+from aidcases import jobs, search
 from aidcases.audit import audit_log
-from aidcases.models import Area, Job, User
+from aidcases.models import (
+    AidCase,
+    Area,
+    DistinctPersons,
+    Job,
+    Person,
+    TekunProfile,
+    User,
+)
 from aidcases.roles import put_in_role_group
 
 logger = logging.getLogger(__name__)
@@ -398,3 +406,494 @@ def job_record_download(*, acting_user: User, job: Job) -> None:
         obj=job,
         details={"kind": job.kind, "file": job.result_name},
     )
+
+
+# --- people -----------------------------------------------------------------
+
+
+@dataclass
+class PersonData:
+    """What a form or an import row says about a person (raw, before checks)."""
+
+    name: str
+    area: Area
+    gender: str = ""
+    id_number: str = ""
+    no_id_reason: str = ""
+    birth_date: date | None = None
+    # Month-only dates from sheets ("2015.03"): only year and month are compared.
+    birth_date_month_only: bool = False
+    phone: str = ""
+    address: str = ""
+    guardian_name: str = ""
+    guardian_relationship: str = ""
+    guardian_phone: str = ""
+    notes: str = ""
+
+
+PERSON_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "phone",
+    "area",
+    "address",
+    "guardian_name",
+    "guardian_relationship",
+    "guardian_phone",
+    "notes",
+    "no_id_reason",
+)
+
+
+def _can_write_in(user: User, area: Area) -> bool:
+    from aidcases import access
+
+    return access.areas_for(user).filter(pk=area.pk).exists()
+
+
+def person_clean(data: PersonData, *, existing: Person | None = None) -> dict:
+    """Validate and normalise; return model field values. Raises ValidationError
+    with Chinese messages keyed by field name."""
+    from aidcases import pii
+
+    errors: dict[str, list[str]] = {}
+    values: dict = {}
+    name = "".join((data.name or "").split())
+    if not name:
+        errors.setdefault("name", []).append(_("姓名不能为空。"))
+    values["name"] = name
+    if data.area.level not in (Area.Level.VILLAGE, Area.Level.HAMLET, Area.Level.GROUP):
+        errors.setdefault("area", []).append(_("请选择到村(社区)一级。"))
+    values["area"] = data.area
+
+    id_number = ""
+    if data.id_number:
+        try:
+            info = pii.parse_id_number(data.id_number)
+        except ValidationError as exc:
+            errors.setdefault("id_number", []).extend(exc.messages)
+        else:
+            id_number = info.number
+            if data.gender and data.gender != info.gender:
+                errors.setdefault("gender", []).append(
+                    _("性别与身份证号码不符（号码显示为%(g)s）。")
+                    % {"g": Person.Gender(info.gender).label}
+                )
+            if data.birth_date and not _same_birth(
+                data.birth_date, info.birth_date, month_only=data.birth_date_month_only
+            ):
+                errors.setdefault("birth_date", []).append(
+                    _("出生日期与身份证号码不符（号码显示为%(d)s）。")
+                    % {"d": info.birth_date.strftime("%Y-%m-%d")}
+                )
+            values["gender"] = info.gender
+            values["birth_date"] = info.birth_date
+    elif existing is None or not existing.has_id_number:
+        if not (data.no_id_reason or "").strip():
+            errors.setdefault("id_number", []).append(
+                _("请填写身份证号码；确实没有的，请在“无身份证号码的原因”中说明。")
+            )
+    if not id_number:
+        if data.gender not in Person.Gender.values and not (existing and existing.gender):
+            errors.setdefault("gender", []).append(_("请选择性别。"))
+        values["gender"] = data.gender or (existing.gender if existing else "")
+        values["birth_date"] = data.birth_date or (existing.birth_date if existing else None)
+    if values.get("birth_date") and values["birth_date"] > timezone.localdate():
+        errors.setdefault("birth_date", []).append(_("出生日期不能晚于今天。"))
+
+    for field_name, label in (("phone", "联系电话"), ("guardian_phone", "监护人电话")):
+        raw = getattr(data, field_name)
+        try:
+            values[field_name] = pii.normalize_phone(raw) if raw else ""
+        except ValidationError as exc:
+            errors.setdefault(field_name, []).extend(f"{label}：{m}" for m in exc.messages)
+
+    values["address"] = (data.address or "").strip()
+    values["guardian_name"] = "".join((data.guardian_name or "").split())
+    values["guardian_relationship"] = (data.guardian_relationship or "").strip()
+    values["notes"] = (data.notes or "").strip()
+    values["no_id_reason"] = "" if id_number else (data.no_id_reason or "").strip()
+    if existing is not None and not id_number and existing.has_id_number:
+        values["no_id_reason"] = ""
+    if id_number:
+        digest = pii.id_hash(id_number)
+        clash = Person.objects.filter(id_number_hash=digest)
+        if existing is not None:
+            clash = clash.exclude(pk=existing.pk)
+        if clash.exists():
+            errors.setdefault("id_number", []).append(
+                _("该身份证号码已登记（%(where)s），请勿重复登记。")
+                % {"where": clash.first().area.full_name()}
+            )
+        values["_id_number"] = id_number
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _same_birth(stated: date, derived: date, *, month_only: bool) -> bool:
+    if month_only:
+        return (stated.year, stated.month) == (derived.year, derived.month)
+    return stated == derived
+
+
+def _apply_person_values(person: Person, values: dict) -> list[str]:
+    """Set cleaned values on the instance; return the names of changed fields."""
+    from aidcases import pii
+
+    changed = []
+    for field_name in PERSON_FIELDS:
+        if field_name in values and getattr(person, field_name) != values[field_name]:
+            setattr(person, field_name, values[field_name])
+            changed.append(field_name)
+    id_number = values.get("_id_number")
+    if id_number:
+        digest = pii.id_hash(id_number)
+        if person.id_number_hash != digest:
+            person.id_number_hash = digest
+            person.id_number_encrypted = pii.encrypt(id_number)
+            person.id_number_last4 = id_number[-4:]
+            changed.append("id_number")
+    plain_id = id_number or (
+        pii.decrypt(person.id_number_encrypted) if person.has_id_number else ""
+    )
+    person.search_tokens = search.person_tokens(
+        name=person.name,
+        id_number=plain_id,
+        phone=person.phone,
+        guardian_phone=person.guardian_phone,
+    )
+    return changed
+
+
+def person_register(*, acting_user: User, data: PersonData) -> Person:
+    _require_perm(acting_user, "aidcases.change_person")
+    if not _can_write_in(acting_user, data.area):
+        raise PermissionDenied
+    values = person_clean(data)
+    with transaction.atomic(), _acting(acting_user):
+        person = Person(created_by=acting_user)
+        _apply_person_values(person, values)
+        person.full_clean(exclude=["photo", "merged_into", "created_by"])
+        person.save()
+        audit_log(
+            actor=acting_user,
+            verb="person.create",
+            obj=person,
+            area=person.area,
+            details={"with_id_number": person.has_id_number},
+        )
+    return person
+
+
+def person_update(*, acting_user: User, person: Person, data: PersonData) -> list[str]:
+    """Returns the names of the fields that changed (empty: nothing to do)."""
+    _require_perm(acting_user, "aidcases.change_person")
+    if not (_can_write_in(acting_user, person.area) and _can_write_in(acting_user, data.area)):
+        raise PermissionDenied
+    values = person_clean(data, existing=person)
+    with transaction.atomic(), _acting(acting_user):
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        changed = _apply_person_values(person, values)
+        if not changed:
+            return []
+        person.updated_at = timezone.now()
+        person.full_clean(exclude=["photo", "merged_into", "created_by"])
+        person.save()
+        # Field names only: the log must not become a second copy of the ID number.
+        audit_log(
+            actor=acting_user,
+            verb="person.update",
+            obj=person,
+            area=person.area,
+            details={"fields": changed},
+        )
+    return changed
+
+
+@transaction.atomic
+def person_reveal(*, acting_user: User, person: Person, field_name: str) -> str:
+    """The clear value of a masked field; every reveal is an audit event."""
+    from aidcases import pii
+
+    perm = {
+        "id_number": "aidcases.reveal_id_number",
+        "phone": "aidcases.reveal_phone",
+        "guardian_phone": "aidcases.reveal_phone",
+    }.get(field_name)
+    if perm is None:
+        raise ValueError(field_name)
+    _require_perm(acting_user, perm)
+    value = (
+        pii.decrypt(person.id_number_encrypted)
+        if field_name == "id_number" and person.has_id_number
+        else getattr(person, field_name, "")
+        if field_name != "id_number"
+        else ""
+    )
+    audit_log(
+        actor=acting_user,
+        verb="person.reveal",
+        obj=person,
+        area=person.area,
+        details={"field": field_name},
+    )
+    return value
+
+
+@transaction.atomic
+def person_record_view(*, acting_user: User, person: Person) -> None:
+    audit_log(actor=acting_user, verb="person.view", obj=person, area=person.area)
+
+
+@transaction.atomic
+def person_set_active(*, acting_user: User, person: Person, active: bool, reason: str = "") -> None:
+    _require_perm(acting_user, "aidcases.change_person")
+    if not _can_write_in(acting_user, person.area):
+        raise PermissionDenied
+    if person.is_active == active:
+        return
+    person.is_active = active
+    with _acting(acting_user):
+        person.save(update_fields=["is_active"])
+    audit_log(
+        actor=acting_user,
+        verb="person.activate" if active else "person.deactivate",
+        obj=person,
+        area=person.area,
+        details={"reason": reason} if reason else {},
+    )
+
+
+# --- cases ------------------------------------------------------------------
+
+
+def case_open(
+    *,
+    acting_user: User,
+    person: Person,
+    category: str,
+    hardship_level: str = "",
+    flags: list[str] | None = None,
+    opened_on: date | None = None,
+    notes: str = "",
+) -> AidCase:
+    _require_perm(acting_user, "aidcases.change_person")
+    if not _can_write_in(acting_user, person.area):
+        raise PermissionDenied
+    if AidCase.objects.filter(person=person, category=category, status="open").exists():
+        raise ValidationError(
+            {"category": _("%(name)s已有在册的“%(cat)s”档案。")
+             % {"name": person.name, "cat": AidCase.Category(category).label}}
+        )  # fmt: skip
+    with transaction.atomic(), _acting(acting_user):
+        case = AidCase(
+            person=person,
+            category=category,
+            hardship_level=hardship_level,
+            flags=sorted(set(flags or [])),
+            opened_on=opened_on or timezone.localdate(),
+            notes=notes,
+            created_by=acting_user,
+        )
+        case.full_clean(exclude=["created_by"])
+        case.save()
+        audit_log(
+            actor=acting_user,
+            verb="case.open",
+            obj=case,
+            area=person.area,
+            details={"category": category, "level": hardship_level},
+        )
+    return case
+
+
+def case_update(
+    *,
+    acting_user: User,
+    case: AidCase,
+    hardship_level: str,
+    flags: list[str],
+    notes: str = "",
+) -> list[str]:
+    _require_perm(acting_user, "aidcases.change_person")
+    if not _can_write_in(acting_user, case.person.area):
+        raise PermissionDenied
+    new = {"hardship_level": hardship_level, "flags": sorted(set(flags)), "notes": notes}
+    changed = [k for k, v in new.items() if getattr(case, k) != v]
+    if not changed:
+        return []
+    with transaction.atomic(), _acting(acting_user):
+        for k in changed:
+            setattr(case, k, new[k])
+        case.full_clean(exclude=["created_by"])
+        case.save(update_fields=changed)
+        audit_log(
+            actor=acting_user,
+            verb="case.update",
+            obj=case,
+            area=case.person.area,
+            details={"fields": changed},
+        )
+    return changed
+
+
+def case_close(*, acting_user: User, case: AidCase, closed_on: date, reason: str) -> AidCase:
+    _require_perm(acting_user, "aidcases.change_person")
+    if not _can_write_in(acting_user, case.person.area):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError({"closed_reason": _("请填写结案原因。")})
+    if case.status == AidCase.Status.CLOSED:
+        raise ValidationError(_("该档案已结案。"))
+    if closed_on < case.opened_on:
+        raise ValidationError({"closed_on": _("结案日期不能早于建档日期。")})
+    with transaction.atomic(), _acting(acting_user):
+        case.status = AidCase.Status.CLOSED
+        case.closed_on = closed_on
+        case.closed_reason = reason.strip()
+        case.save(update_fields=["status", "closed_on", "closed_reason"])
+        audit_log(
+            actor=acting_user,
+            verb="case.close",
+            obj=case,
+            area=case.person.area,
+            details={"reason": case.closed_reason},
+        )
+    return case
+
+
+TEKUN_FIELDS = (
+    "support_mode",
+    "care_home",
+    "health",
+    "disability",
+    "lives_alone",
+    "responsible_cadre",
+    "responsible_cadre_phone",
+)
+
+
+def tekun_profile_save(*, acting_user: User, case: AidCase, **values) -> TekunProfile:
+    _require_perm(acting_user, "aidcases.change_person")
+    if case.category != AidCase.Category.TEKUN:
+        raise ValueError("not a tekun case")
+    if not _can_write_in(acting_user, case.person.area):
+        raise PermissionDenied
+    with transaction.atomic(), _acting(acting_user):
+        profile, _created = TekunProfile.objects.get_or_create(case=case)
+        changed = [k for k in TEKUN_FIELDS if k in values and getattr(profile, k) != values[k]]
+        for k in changed:
+            setattr(profile, k, values[k])
+        if changed:
+            profile.full_clean()
+            profile.save()
+            audit_log(
+                actor=acting_user,
+                verb="case.profile",
+                obj=case,
+                area=case.person.area,
+                details={"fields": changed},
+            )
+    return profile
+
+
+# --- duplicates and merging -------------------------------------------------
+
+
+@transaction.atomic
+def person_mark_distinct(*, acting_user: User, a: Person, b: Person) -> None:
+    _require_perm(acting_user, "aidcases.change_person")
+    if not (_can_write_in(acting_user, a.area) and _can_write_in(acting_user, b.area)):
+        raise PermissionDenied
+    first, second = sorted([a, b], key=lambda p: p.pk)
+    DistinctPersons.objects.get_or_create(
+        person_a=first, person_b=second, defaults={"decided_by": acting_user}
+    )
+    audit_log(
+        actor=acting_user,
+        verb="person.distinct",
+        obj=first,
+        area=first.area,
+        details={"other": second.pk},
+    )
+
+
+def person_merge(*, acting_user: User, keep: Person, drop: Person) -> Person:
+    """Fold `drop` into `keep`: every row that points at `drop` — in any app —
+    is re-pointed; `drop` is deactivated with `merged_into = keep`.
+
+    Two open cases of the same category cannot both survive: the dropped
+    record's one is closed with the reason "合并重复记录".
+    """
+    _require_perm(acting_user, "aidcases.change_person")
+    if keep.pk == drop.pk:
+        raise ValidationError(_("不能把记录与自己合并。"))
+    if not (_can_write_in(acting_user, keep.area) and _can_write_in(acting_user, drop.area)):
+        raise PermissionDenied
+    with transaction.atomic(), _acting(acting_user):
+        keep = Person.objects.select_for_update().get(pk=keep.pk)
+        drop = Person.objects.select_for_update().get(pk=drop.pk)
+        if drop.merged_into_id:
+            raise ValidationError(_("该记录已合并过。"))
+        if keep.has_id_number and drop.has_id_number and keep.id_number_hash != drop.id_number_hash:
+            raise ValidationError(_("两条记录的身份证号码不同，不是同一人，不能合并。"))
+        open_keep = set(
+            keep.cases.filter(status=AidCase.Status.OPEN).values_list("category", flat=True)
+        )
+        for case in drop.cases.filter(status=AidCase.Status.OPEN, category__in=open_keep):
+            case.status = AidCase.Status.CLOSED
+            case.closed_on = timezone.localdate()
+            case.closed_reason = "合并重复记录"
+            case.save(update_fields=["status", "closed_on", "closed_reason"])
+        moved: dict[str, int] = {}
+        for rel in Person._meta.related_objects:
+            if rel.related_model in (DistinctPersons,) or rel.remote_field.name == "merged_into":
+                continue
+            if not (rel.one_to_many or rel.one_to_one):
+                continue
+            field = rel.remote_field.name
+            count = rel.related_model._base_manager.filter(**{field: drop}).update(**{field: keep})
+            if count:
+                moved[rel.related_model._meta.label] = count
+        DistinctPersons.objects.filter(Q(person_a=drop) | Q(person_b=drop)).delete()
+        # The identity moves to the surviving record when only `drop` had it.
+        if drop.has_id_number and not keep.has_id_number:
+            keep.id_number_hash, keep.id_number_encrypted = (
+                drop.id_number_hash,
+                drop.id_number_encrypted,
+            )
+            keep.id_number_last4 = drop.id_number_last4
+            drop.id_number_hash, drop.id_number_encrypted, drop.id_number_last4 = None, "", ""
+            drop.no_id_reason = f"已合并到 {keep.pk}"
+            drop.save(update_fields=["id_number_hash", "id_number_encrypted", "id_number_last4",
+                                     "no_id_reason"])  # fmt: skip
+            keep.no_id_reason = ""
+        for field_name in ("phone", "address", "guardian_name", "guardian_relationship",
+                           "guardian_phone", "birth_date"):  # fmt: skip
+            if not getattr(keep, field_name) and getattr(drop, field_name):
+                setattr(keep, field_name, getattr(drop, field_name))
+        if keep.photo_id is None and drop.photo_id is not None:
+            keep.photo_id = drop.photo_id
+        from aidcases import pii
+
+        keep.search_tokens = search.person_tokens(
+            name=keep.name,
+            id_number=pii.decrypt(keep.id_number_encrypted) if keep.has_id_number else "",
+            phone=keep.phone,
+            guardian_phone=keep.guardian_phone,
+        )
+        keep.updated_at = timezone.now()
+        keep.save()
+        drop.is_active = False
+        drop.merged_into = keep
+        drop.save(update_fields=["is_active", "merged_into"])
+        audit_log(
+            actor=acting_user,
+            verb="person.merge",
+            obj=keep,
+            area=keep.area,
+            details={"merged": drop.pk, "moved": moved},
+        )
+    return keep

@@ -34,6 +34,20 @@ if not SECRET_KEY:
         raise environ.ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-4f0c9a"  # noqa: S105
 
+# Keys for personal identifiers (aidcases/pii.py). FIELD_ENCRYPTION_KEYS: comma-separated
+# Fernet keys, newest first — older keys still decrypt, so rotation never loses data.
+# ID_HASH_KEY: the HMAC key behind the unique/lookup hash of ID numbers.
+_DEV_FERNET_KEY = "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE="
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+ID_HASH_KEY = env.str("ID_HASH_KEY", default="")
+if not FIELD_ENCRYPTION_KEYS or not ID_HASH_KEY:
+    if not (DEBUG or TESTING):
+        raise environ.ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS and ID_HASH_KEY must be set when DEBUG is off"
+        )
+    FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [_DEV_FERNET_KEY]
+    ID_HASH_KEY = ID_HASH_KEY or "dev-only-id-hash-key"
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -45,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.admin",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "pgtrigger",
     "pghistory",
     "pghistory.admin",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from aidcases import views
 
@@ -38,6 +38,20 @@ urlpatterns = [
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
     path("django-admin/", admin.site.urls),
 ]
+
+# Feature URL modules (people registry, archive, import, students). Each is
+# optional so that a module being written does not break the others.
+for _module in (
+    "aidcases.urls_people",
+    "aidcases.urls_archive",
+    "aidcases.urls_import",
+    "students.urls",
+):
+    try:
+        urlpatterns += [path("", include(_module))]
+    except ModuleNotFoundError as exc:
+        if exc.name != _module:
+            raise
 
 handler403 = "aidcases.errors.permission_denied"
 handler404 = "aidcases.errors.not_found"

@@ -15,7 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aidcases.settings")
 os.environ["AIDCASES_TESTING"] = "true"  # test settings: eager tasks, fast hasher
 os.environ.setdefault("TEST_DATABASE_NAME", "aidcases_bench")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

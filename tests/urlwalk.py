@@ -36,6 +36,33 @@ OBJECT_URLS: dict[str, ObjectUrl] = {
     "job_download": ObjectUrl(lambda w: {"pk": w.job_b.pk}),
 }
 
+
+def _load_extensions() -> list:
+    """tests/urlwalk_*.py modules add their URL entries and world objects."""
+    import importlib
+    import pkgutil
+
+    import tests
+
+    modules = []
+    for info in pkgutil.iter_modules(tests.__path__):
+        if info.name.startswith("urlwalk_"):
+            module = importlib.import_module(f"tests.{info.name}")
+            OBJECT_URLS.update(getattr(module, "OBJECT_URLS", {}))
+            modules.append(module)
+    return modules
+
+
+EXTENSIONS = _load_extensions()
+
+
+def extend_world(world) -> None:
+    """Let each extension add township-B objects (world.person_b …)."""
+    for module in EXTENSIONS:
+        if hasattr(module, "extend_world"):
+            module.extend_world(world)
+
+
 # Namespaces with their own gatekeeping (Django admin: staff only).
 SKIPPED_NAMESPACES = {"admin"}
 

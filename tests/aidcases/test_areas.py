@@ -236,6 +236,19 @@ def test_moving_an_area_to_another_depth_relevels_its_subtree(db, tmp_path):
     assert levels["900002"] == "hamlet"
 
 
+def test_move_that_pushes_the_subtree_below_five_levels_is_refused(db, tmp_path):
+    load(write(tmp_path, "a.csv", csv_bytes(TREE, encoding="utf-8-sig")))
+    before = tree_snapshot()
+
+    # 城关镇 has village → hamlet → group below it; under 东冶村 its group would
+    # sit seven levels deep.
+    rows = [("149901101", "城关镇", "149901201201")]
+    _, err = load_fails(write(tmp_path, "b.csv", csv_bytes(rows, encoding="utf-8-sig")))
+
+    assert "第2行：层级超过五级" in err
+    assert tree_snapshot() == before
+
+
 # --- errors: all or nothing ---------------------------------------------------
 
 

@@ -183,7 +183,8 @@ def test_env_example_lists_what_the_app_needs(env_example):
         "SECURE_SSL_REDIRECT",
         "SECURE_HSTS_SECONDS",
         "SESSION_COOKIE_AGE",
-        "FIELD_ENCRYPTION_KEY",
+        "FIELD_ENCRYPTION_KEYS",
+        "ID_HASH_KEY",
         "MEDIA_ROOT",
     }
     assert expected <= set(env_example)

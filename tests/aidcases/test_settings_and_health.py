@@ -22,6 +22,8 @@ def _production_env(**extra: str) -> dict[str, str]:
         CSRF_TRUSTED_ORIGINS="https://aid.example.org",
         DATABASE_URL="postgres://nobody@127.0.0.1:1/none",  # check --deploy needs no database
         REDIS_URL="redis://127.0.0.1:1/0",
+        FIELD_ENCRYPTION_KEYS="cHJvZHVjdGlvbi1rZXktZm9yLWNoZWNrLWRlcGxveSE=",
+        ID_HASH_KEY="production-hash-key-for-check-deploy",
     )
     env.update(extra)
     return env

@@ -32,7 +32,7 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def worker(settings):
+def worker():
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = dict(os.environ)
     env.update(

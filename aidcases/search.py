@@ -1,0 +1,63 @@
+"""Search tokens for people: what a search box may hit with one exact GIN lookup.
+
+`zxc` finds 赵熙晨 (initials), `zhaoxi` finds them too (full-pinyin prefix), so do
+`熙晨` (a name substring), `123X` (ID tail) and `5678` (phone tail). Heteronyms
+are indexed with every reading (单 = dan/shan/chan, 曾 = zeng/ceng), capped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+
+from pypinyin import Style, pinyin
+
+MAX_READINGS = 12  # combinations of heteronym readings kept per name
+MAX_TOKEN = 40
+
+
+def _readings(name: str, style: Style) -> list[str]:
+    chars = [c for c in name if "\u4e00" <= c <= "\u9fff" or c.isalnum()]
+    if not chars:
+        return []
+    per_char = pinyin("".join(chars), style=style, heteronym=True, errors="ignore")
+    combos = itertools.islice(itertools.product(*per_char), MAX_READINGS)
+    return ["".join(parts).lower() for parts in combos]
+
+
+def _prefixes(word: str, minimum: int = 2) -> set[str]:
+    return {word[:i] for i in range(minimum, min(len(word), MAX_TOKEN) + 1)}
+
+
+def name_tokens(name: str) -> set[str]:
+    name = normalize_query(name)
+    tokens: set[str] = set()
+    for i in range(len(name)):
+        for j in range(i + 1, min(len(name), i + 10) + 1):
+            tokens.add(name[i:j])
+    for full in _readings(name, Style.NORMAL):
+        tokens |= _prefixes(full)
+    for initials in _readings(name, Style.FIRST_LETTER):
+        tokens |= _prefixes(initials)
+    return tokens
+
+
+def person_tokens(
+    *, name: str, id_number: str = "", phone: str = "", guardian_phone: str = ""
+) -> list[str]:
+    tokens = name_tokens(name)
+    if id_number:
+        tokens.add(id_number[-4:].lower())
+        tokens.add(id_number[-6:].lower())
+    for number in (phone, guardian_phone):
+        digits = re.sub(r"\D", "", number)
+        if len(digits) >= 4:
+            tokens.add(digits[-4:])
+    return sorted(t for t in tokens if t and len(t) <= MAX_TOKEN)
+
+
+def normalize_query(text: str) -> str:
+    """What a typed query is compared as: NFKC, no spaces or dots, lower case."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return re.sub(r"[\s·.\u3000]+", "", text).lower()
