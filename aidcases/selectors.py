@@ -79,10 +79,7 @@ def people_search(queryset: QuerySet, query: str) -> QuerySet:
     q = normalize_query(query)
     if not q:
         return queryset
-    if len(q) in (15, 18) and q[:-1].isdigit():
-        try:
-            number = pii.normalize_id_number(query)
-            return queryset.filter(id_number_hash=pii.id_hash(number))
-        except Exception:  # noqa: BLE001 - a malformed number simply finds nothing by hash
-            pass
+    if len(q) == 18 and q[:-1].isdigit():
+        # A whole ID number: exact lookup through the keyed hash.
+        return queryset.filter(id_number_hash=pii.id_hash(pii.normalize_id_number(query)))
     return queryset.filter(search_tokens__contains=[q[:40]])
