@@ -72,4 +72,5 @@ class HistoryFilter(django_filters.FilterSet):
         return queryset.filter(pgh_model=value)
 
     def filter_user(self, queryset, name, value):
-        return queryset.filter(pgh_context__metadata__user=value.pk)
+        # On the aggregate Events view pgh_context already is the metadata.
+        return queryset.filter(user=value)

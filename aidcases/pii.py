@@ -59,7 +59,8 @@ EARLIEST_BIRTH_YEAR = 1900
 EXCEL_DIGITS = 15
 _SCIENTIFIC_RE = re.compile(r"^\d+(\.\d+)?E\+?\d+$")
 _WHOLE_FLOAT_RE = re.compile(r"^(\d+)\.0+$")
-_ID_FORMAT_RE = re.compile(r"^\d{17}[\dX]$")
+_ID_FORMAT_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+_OLD_ID_RE = re.compile(r"^[0-9]{15}$")
 # Excel's "this is text" marker, plus the curly quotes a Chinese IME types instead.
 _LEADING_QUOTES = "'‘’`"
 # NFKC leaves these alone; people type them between digit groups.
@@ -161,7 +162,7 @@ def parse_id_number(raw: object, *, today: date | None = None) -> IdInfo:
     number = normalize_id_number(raw)
     if not number:
         raise ValidationError(_("请填写身份证号码"), code="id_empty")
-    if len(number) == OLD_ID_LENGTH and number.isdigit():
+    if len(number) == OLD_ID_LENGTH and _OLD_ID_RE.match(number):
         raise ValidationError(
             _("这是15位的旧身份证号码，请换成18位新号码（以现行身份证或户口簿为准）"),
             code="id_old_15",
@@ -218,7 +219,7 @@ def _area_known(number: str) -> bool:
 
 
 def mask_id_number(number: object) -> str:
-    """"140822********123X": area code and last four; the birth date is hidden."""
+    """Show the area code and last four only (140822********123X); the birth date is hidden."""
     try:
         text = normalize_id_number(number)
     except ValidationError:
@@ -388,9 +389,7 @@ def _national_digits(text: str) -> str:
 def _invalid_phone_error(text: str) -> ValidationError:
     digits = _national_digits(text)
     if len(digits) > _MAX_SINGLE_NUMBER_DIGITS:
-        return _phone_error(
-            _("号码位数过多，一次只能填写一个电话号码"), "phone_multiple"
-        )
+        return _phone_error(_("号码位数过多，一次只能填写一个电话号码"), "phone_multiple")
     if digits.startswith("1"):
         if len(digits) != _MOBILE_LENGTH:
             return _phone_error(
@@ -403,14 +402,12 @@ def _invalid_phone_error(text: str) -> ValidationError:
             "phone_landline_invalid",
         )
     if 7 <= len(digits) <= 8:
-        return _phone_error(
-            _("固定电话请加区号，如 0359-1234567"), "phone_landline_no_area_code"
-        )
+        return _phone_error(_("固定电话请加区号，如 0359-1234567"), "phone_landline_no_area_code")
     return _phone_error(_("无法识别的电话号码"), "phone_invalid")
 
 
 def normalize_phone(raw: object) -> str:
-    """"13812345678" for a mobile, "0359-1234567" for a landline, "" for blank.
+    """Return 13812345678 for a mobile, 0359-1234567 for a landline, "" for blank.
 
     Mainland China only; raises a Chinese ValidationError otherwise.
     """
@@ -418,9 +415,7 @@ def normalize_phone(raw: object) -> str:
     if not text:
         return ""
     if _MULTIPLE_SEPARATORS_RE.search(text):
-        raise _phone_error(
-            _("一次只能填写一个电话号码，多个号码请分别填写"), "phone_multiple"
-        )
+        raise _phone_error(_("一次只能填写一个电话号码，多个号码请分别填写"), "phone_multiple")
     if _EXTENSION_RE.search(text):
         raise _phone_error(_("不支持分机号，请只填写电话号码"), "phone_extension")
     if not _PHONE_CHARS_RE.match(text):
@@ -430,9 +425,7 @@ def normalize_phone(raw: object) -> str:
     except phonenumbers.NumberParseException:
         raise _invalid_phone_error(text) from None
     if number.country_code != 86:
-        raise _phone_error(
-            _("只支持中国大陆的手机号码或固定电话"), "phone_not_mainland"
-        )
+        raise _phone_error(_("只支持中国大陆的手机号码或固定电话"), "phone_not_mainland")
     if not phonenumbers.is_valid_number(number):
         raise _invalid_phone_error(text)
     national = phonenumbers.national_significant_number(number)
@@ -449,7 +442,7 @@ def normalize_phone(raw: object) -> str:
 
 
 def mask_phone(phone: object) -> str:
-    """"138****5678" for a mobile, "0359-***4567" for a landline."""
+    """Mask as 138****5678 (mobile) or 0359-***4567 (landline)."""
     try:
         text = normalize_phone(phone)
     except ValidationError:

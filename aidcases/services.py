@@ -187,6 +187,28 @@ LEVEL_BY_DEPTH = [
 ]
 
 
+CODE_MAX_LENGTH = Area._meta.get_field("code").max_length
+NAME_MAX_LENGTH = Area._meta.get_field("name").max_length
+
+
+def _depth(path: str) -> int:
+    return path.count("/") - 1
+
+
+def _moved_height(area: Area | None, new_path: str, existing: dict, by_code: dict) -> int:
+    """How many levels a moved area takes along below it (descendants not in the file)."""
+    if area is None or area.path == new_path:
+        return 0
+    return max(
+        (
+            _depth(a.path) - _depth(area.path)
+            for a in existing.values()
+            if a.path.startswith(area.path) and a.code not in by_code
+        ),
+        default=0,
+    )
+
+
 @dataclass(frozen=True)
 class AreaRow:
     line: int  # row number in the source file, for error messages
@@ -216,8 +238,17 @@ def areas_load(*, acting_user: User | None, rows: list[AreaRow]) -> AreaLoadResu
     for row in rows:
         if not row.code.isdigit():
             result.errors.append(_("第%(line)d行：区划代码“%(code)s”应为数字。") % vars(row))
+        elif len(row.code) > CODE_MAX_LENGTH:
+            result.errors.append(
+                _("第%(line)d行：区划代码“%(code)s”超过%(max)d位。")
+                % {**vars(row), "max": CODE_MAX_LENGTH}
+            )
         elif not row.name:
             result.errors.append(_("第%(line)d行：名称不能为空。") % vars(row))
+        elif len(row.name) > NAME_MAX_LENGTH:
+            result.errors.append(
+                _("第%(line)d行：名称超过%(max)d个字。") % {**vars(row), "max": NAME_MAX_LENGTH}
+            )
         elif row.code in by_code:
             result.errors.append(
                 _("第%(line)d行：区划代码%(code)s重复（第%(first)d行已出现）。")
@@ -260,7 +291,9 @@ def areas_load(*, acting_user: User | None, rows: list[AreaRow]) -> AreaLoadResu
         path = path_of(row.code)
         if path is None:
             result.errors.append(_("第%(line)d行：上级关系形成了循环。") % vars(row))
-        elif path.count("/") - 1 > len(LEVEL_BY_DEPTH):
+        elif _depth(path) + _moved_height(existing.get(row.code), path, existing, by_code) > len(
+            LEVEL_BY_DEPTH
+        ):
             result.errors.append(
                 _("第%(line)d行：层级超过五级（县/乡/村/自然村/组）。") % vars(row)
             )
@@ -300,6 +333,12 @@ def areas_load(*, acting_user: User | None, rows: list[AreaRow]) -> AreaLoadResu
             Area.objects.filter(path__startswith=old_path).exclude(code__in=by_code).update(
                 path=Concat(Value(new_path), Substr("path", len(old_path) + 1))
             )
+        if moved:
+            # A subtree that moved up or down a level changes what its areas are.
+            for depth, level in enumerate(LEVEL_BY_DEPTH, start=1):
+                Area.objects.filter(path__regex=rf"^(/[0-9]+){{{depth}}}/$").exclude(
+                    level=level
+                ).update(level=level)
         if result.created or result.updated:
             audit_log(
                 actor=acting_user,
@@ -544,7 +583,13 @@ def _apply_person_values(person: Person, values: dict) -> list[str]:
 
     changed = []
     for field_name in PERSON_FIELDS:
-        if field_name in values and getattr(person, field_name) != values[field_name]:
+        if field_name not in values:
+            continue
+        if field_name == "area":
+            current, new = person.area_id, values["area"].pk
+        else:
+            current, new = getattr(person, field_name), values[field_name]
+        if current != new:
             setattr(person, field_name, values[field_name])
             changed.append(field_name)
     id_number = values.get("_id_number")

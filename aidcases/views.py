@@ -169,6 +169,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "aidcases.manage_users")
     target = access.get_for_user_or_404(access.users_for(request.user), request.user, pk=pk)
     initial = {
         "username": target.username,
@@ -204,6 +205,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "aidcases.manage_users")
     target = access.get_for_user_or_404(access.users_for(request.user), request.user, pk=pk)
     active = request.POST.get("active") == "1"
     try:
@@ -218,6 +220,7 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def user_password(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "aidcases.manage_users")
     target = access.get_for_user_or_404(access.users_for(request.user), request.user, pk=pk)
     form = PasswordResetForm(request.POST or None, user=target)
     if request.method == "POST" and form.is_valid():

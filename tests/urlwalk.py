@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 class ObjectUrl:
     # world → kwargs pointing at township B's object
     kwargs: Callable[[Any], dict]
-    # what township B's own officer gets (404 where the role may not use the page at all)
+    # what township B's own officer gets (403 where the role may not use the page at all)
     owner_status: int = 200
     method: str = "get"
 
@@ -29,9 +29,9 @@ class ObjectUrl:
 # url name → how to reach township B's object. Extend when adding views.
 OBJECT_URLS: dict[str, ObjectUrl] = {
     "area_detail": ObjectUrl(lambda w: {"code": w.township_b.code}),
-    "user_edit": ObjectUrl(lambda w: {"pk": w.officer_b.pk}, owner_status=404),
-    "user_password": ObjectUrl(lambda w: {"pk": w.officer_b.pk}, owner_status=404),
-    "user_set_active": ObjectUrl(lambda w: {"pk": w.officer_b.pk}, owner_status=404, method="post"),
+    "user_edit": ObjectUrl(lambda w: {"pk": w.officer_b.pk}, owner_status=403),
+    "user_password": ObjectUrl(lambda w: {"pk": w.officer_b.pk}, owner_status=403),
+    "user_set_active": ObjectUrl(lambda w: {"pk": w.officer_b.pk}, owner_status=403, method="post"),
     "job_detail": ObjectUrl(lambda w: {"pk": w.job_b.pk}),
     "job_download": ObjectUrl(lambda w: {"pk": w.job_b.pk}),
 }
