@@ -9,7 +9,7 @@ class AidcasesConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import signals as auth_signals
 
-        from aidcases import exports, signals  # noqa: F401  (registers job kinds)
+        from aidcases import demo, exports, signals  # noqa: F401  (registers kinds, seeders)
 
         auth_signals.user_logged_in.connect(signals.on_login, dispatch_uid="aidcases_login")
         auth_signals.user_logged_out.connect(signals.on_logout, dispatch_uid="aidcases_logout")

@@ -80,6 +80,13 @@ class Command(BaseCommand):
             f"演示数据就绪：区划新增 {result.created} 个（未变 {result.unchanged} 个），"
             f"新建账号 {created} 个。"
         )
+        import random
+
+        from aidcases.seeding import seeders
+
+        for name, seeder in seeders():
+            # One generator per seeder: the same data on every run, whatever ran before.
+            self.stdout.write(seeder(admin, random.Random(name)))
         self._print_logins()
 
     def _admin(self) -> User:
