@@ -24,7 +24,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 
 from benchmarks import harness  # noqa: E402
 
-SCENARIOS = ["benchmarks.scenarios_foundation"]
+SCENARIOS = ["benchmarks.scenarios_foundation", "benchmarks.scenarios_registry"]
 
 
 def main() -> int:
