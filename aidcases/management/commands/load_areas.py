@@ -23,7 +23,11 @@ class Command(BaseCommand):
             with file.open("rb") as stream:
                 rows = read_area_rows(stream, file.name)
         except ValidationError as exc:
-            raise CommandError("；".join(exc.messages)) from exc
+            if len(exc.messages) == 1:
+                raise CommandError(exc.messages[0]) from exc
+            for message in exc.messages:
+                self.stderr.write(message)
+            raise CommandError(f"{len(exc.messages)} 处错误，未导入任何内容。") from exc
         result = areas_load(acting_user=None, rows=rows)
         if result.errors:
             for error in result.errors:
