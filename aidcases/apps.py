@@ -9,7 +9,12 @@ class AidcasesConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import signals as auth_signals
 
-        from aidcases import demo, exports, signals  # noqa: F401  (registers kinds, seeders)
+        from aidcases import (  # noqa: F401  (registers job kinds, seeders, archive sections)
+            archive_sections,
+            demo,
+            exports,
+            signals,
+        )
 
         auth_signals.user_logged_in.connect(signals.on_login, dispatch_uid="aidcases_login")
         auth_signals.user_logged_out.connect(signals.on_logout, dispatch_uid="aidcases_logout")

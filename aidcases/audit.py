@@ -44,6 +44,7 @@ VERBS: dict[str, Any] = {
     "attachment.remove": _("删除附件"),
     "attachment.download": _("下载附件"),
     "school.create": _("新增学校"),
+    "person.photo": _("设置照片"),
 }
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pghistory
+import pghistory.models
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -896,6 +897,8 @@ def person_merge(*, acting_user: User, keep: Person, drop: Person) -> Person:
         for rel in Person._meta.related_objects:
             if rel.related_model in (DistinctPersons,) or rel.remote_field.name == "merged_into":
                 continue
+            if issubclass(rel.related_model, pghistory.models.Event):
+                continue  # history stays with the record it describes (and is append-only)
             if not (rel.one_to_many or rel.one_to_one):
                 continue
             field = rel.remote_field.name
