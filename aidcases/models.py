@@ -389,6 +389,13 @@ HARDSHIP_FLAGS = [
 ]
 
 
+def hardship_level_choices() -> list[tuple[str, str]]:
+    """认定等级 with the county's own labels: HARDSHIP_LEVEL_LABELS in settings
+    (e.g. {"special": "一档"}) renames a level; the stored codes never change."""
+    custom = getattr(settings, "HARDSHIP_LEVEL_LABELS", {}) or {}
+    return [(code, str(custom.get(code, label))) for code, label in AidCase.Level.choices]
+
+
 class AidCase(models.Model):
     """A person's case in one programme category. One open case per category."""
 
@@ -451,6 +458,9 @@ class AidCase(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("person_detail", args=[self.person_id])
+
+    def get_hardship_level_display(self) -> str:
+        return dict(hardship_level_choices()).get(self.hardship_level, self.hardship_level)
 
     def flag_labels(self) -> list[str]:
         labels = dict(HARDSHIP_FLAGS)

@@ -273,6 +273,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# 认定等级 labels as this county words them, e.g. '{"special": "一档", "hard": "二档"}'.
+HARDSHIP_LEVEL_LABELS = env.json("HARDSHIP_LEVEL_LABELS", default={})
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

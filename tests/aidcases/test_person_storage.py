@@ -49,3 +49,15 @@ def test_running_it_twice_changes_nothing(village_a, capsys):
     call_command("rotate_id_key")
     call_command("rotate_id_key")
     assert "重新加密 0 条，重算哈希 0 条" in capsys.readouterr().out
+
+
+def test_hardship_level_labels_follow_the_county_setting(village_a, settings):
+    from aidcases.models import AidCase, hardship_level_choices
+
+    person = make_person(village_a, category="tekun")
+    case = person.cases.get()
+    case.hardship_level = AidCase.Level.SPECIAL
+    assert case.get_hardship_level_display() == "特别困难"
+    settings.HARDSHIP_LEVEL_LABELS = {"special": "一档"}
+    assert case.get_hardship_level_display() == "一档"
+    assert ("special", "一档") in hardship_level_choices()
