@@ -13,6 +13,7 @@ class AidcasesConfig(AppConfig):
             archive_sections,
             demo,
             exports,
+            exports_people,
             signals,
         )
 

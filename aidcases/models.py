@@ -288,6 +288,9 @@ class Person(models.Model):
     # prefixes, ID and phone tails. A GIN index answers `contains [q]` fast at
     # province scale without pg_trgm (which the embedded PostgreSQL lacks).
     search_tokens = ArrayField(models.CharField(max_length=40), default=list, editable=False)
+    # Pinyin of the name ("zhao xi chen"): the order a Chinese list is expected
+    # in (the database's collation only knows code points).
+    name_sort = models.CharField(max_length=120, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("登记人"),
@@ -302,7 +305,7 @@ class Person(models.Model):
     class Meta:
         verbose_name = _("帮扶对象")
         verbose_name_plural = _("帮扶对象")
-        ordering = ["area__path", "name", "id"]
+        ordering = ["area__path", "name_sort", "id"]
         constraints = [
             models.UniqueConstraint(fields=["id_number_hash"], name="person_unique_id_number"),
             models.CheckConstraint(
@@ -315,6 +318,7 @@ class Person(models.Model):
             models.Index(fields=["name", "birth_date"], name="person_name_birth"),
             models.Index(fields=["guardian_phone"], name="person_guardian_phone"),
             models.Index(fields=["-created_at"], name="person_newest"),
+            models.Index(fields=["name_sort", "id"], name="person_name_sort"),
         ]
 
     def __str__(self) -> str:
@@ -571,7 +575,7 @@ pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), model_name="Ar
 pghistory.track(
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(),
-    exclude=["search_tokens", "updated_at"],
+    exclude=["search_tokens", "name_sort", "updated_at"],
     model_name="PersonEvent",
 )(Person)
 for _model, _name in [

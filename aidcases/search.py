@@ -57,6 +57,13 @@ def person_tokens(
     return sorted(t for t in tokens if t and len(t) <= MAX_TOKEN)
 
 
+def sort_key(name: str) -> str:
+    """Pinyin (first reading) with the characters kept as a tiebreak: 安 < 白 < 陈."""
+    from pypinyin import lazy_pinyin
+
+    return (" ".join(lazy_pinyin(name or "")) + " " + (name or ""))[:120]
+
+
 def normalize_query(text: str) -> str:
     """What a typed query is compared as: NFKC, no spaces or dots, lower case."""
     text = unicodedata.normalize("NFKC", text or "")

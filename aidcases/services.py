@@ -534,7 +534,28 @@ def person_clean(data: PersonData, *, existing: Person | None = None) -> dict:
             errors.setdefault("id_number", []).append(
                 _("请填写身份证号码；确实没有的，请在“无身份证号码的原因”中说明。")
             )
-    if not id_number:
+    if (
+        not id_number
+        and not errors.get("id_number")
+        and existing is not None
+        and existing.has_id_number
+    ):
+        # The stored number still governs gender and birth date.
+        stored = pii.parse_id_number(pii.decrypt(existing.id_number_encrypted))
+        if data.gender and data.gender != stored.gender:
+            errors.setdefault("gender", []).append(
+                _("性别与身份证号码不符（号码显示为%(g)s）。")
+                % {"g": Person.Gender(stored.gender).label}
+            )
+        if data.birth_date and not _same_birth(
+            data.birth_date, stored.birth_date, month_only=data.birth_date_month_only
+        ):
+            errors.setdefault("birth_date", []).append(
+                _("出生日期与身份证号码不符（号码显示为%(d)s）。")
+                % {"d": stored.birth_date.strftime("%Y-%m-%d")}
+            )
+        values["gender"], values["birth_date"] = stored.gender, stored.birth_date
+    elif not id_number:
         if data.gender not in Person.Gender.values and not (existing and existing.gender):
             errors.setdefault("gender", []).append(_("请选择性别。"))
         values["gender"] = data.gender or (existing.gender if existing else "")
@@ -604,6 +625,7 @@ def _apply_person_values(person: Person, values: dict) -> list[str]:
     plain_id = id_number or (
         pii.decrypt(person.id_number_encrypted) if person.has_id_number else ""
     )
+    person.name_sort = search.sort_key(person.name)
     person.search_tokens = search.person_tokens(
         name=person.name,
         id_number=plain_id,

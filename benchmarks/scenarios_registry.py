@@ -12,7 +12,7 @@ from django.db import connection, transaction
 
 from aidcases import pii
 from aidcases.models import AidCase, Area, Person, TekunProfile, User
-from aidcases.search import person_tokens
+from aidcases.search import person_tokens, sort_key
 from aidcases.seeding import GIVEN, SURNAMES, demo_id_number
 
 PERSONS = 200_000
@@ -47,6 +47,7 @@ def populate() -> dict:
     admin = User.objects.get(username="admin")
     name_pool = _names(rng, 6000)
     token_cache: dict[str, list[str]] = {}
+    sort_keys: dict[str, str] = {}
     start = time.perf_counter()
     made = existing
     with connection.cursor() as cursor:
@@ -85,6 +86,7 @@ def populate() -> dict:
                         phone=phone,
                         area=rng.choice(villages),
                         search_tokens=tokens,
+                        name_sort=sort_keys.setdefault(name, sort_key(name)),
                         created_by=admin,
                     )
                 )

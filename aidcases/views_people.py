@@ -1,0 +1,394 @@
+"""Screens of the beneficiary registry: the people list, register/edit a
+person, open/edit/close cases, and starting the list's Excel export.
+
+Thin views: objects come through selectors/access (out of scope = 404), input
+through forms, every write through a service (atomic, audited).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from aidcases import access, pii, search, selectors, services
+from aidcases.filters_people import PersonFilter, with_list_columns
+from aidcases.forms_people import (
+    CLOSE_REASONS,
+    CaseCloseForm,
+    CaseEditForm,
+    CaseOpenForm,
+    PeopleExportForm,
+    PersonForm,
+    TekunProfileForm,
+)
+from aidcases.models import AidCase, Area, Person, TekunProfile
+
+PAGE_SIZE = 50
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def person_page_url(person_id: int) -> str:
+    """The person's 一人一档 page (built in another module; its path is fixed)."""
+    try:
+        return reverse("person_detail", args=[person_id])
+    except NoReverseMatch:
+        return f"/people/{person_id}/"
+
+
+def _has_detail_page() -> bool:
+    try:
+        reverse("person_detail", args=[1])
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def _add_service_errors(form, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError (messages already Chinese) on the form."""
+    rename = rename or {}
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            field = rename.get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def masked_id(person: Person) -> str:
+    if not person.has_id_number:
+        return ""
+    try:
+        return pii.mask_id_number(pii.decrypt(person.id_number_encrypted))
+    except pii.DecryptionError:
+        return "*" * 14 + person.id_number_last4
+
+
+def _case_for_user_or_404(request: HttpRequest, pk: int) -> AidCase:
+    qs = access.scope(
+        AidCase.objects.select_related("person", "person__area", "person__area__parent"),
+        request.user,
+        area_field="person__area",
+    )
+    return access.get_for_user_or_404(qs, request.user, pk=pk)
+
+
+# --- list -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def person_list(request: HttpRequest) -> HttpResponse:
+    _require(request, "aidcases.view_person")
+    filterset = PersonFilter(
+        request.GET or None, queryset=selectors.people_for(user=request.user), user=request.user
+    )
+    filterset.refresh_villages_from(reverse("person_village_options"))
+    page = Paginator(with_list_columns(filterset.qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    for person in page:
+        person.masked_id = masked_id(person)
+        person.masked_phone = pii.mask_phone(person.phone) if person.phone else ""
+        person.open_levels = sorted(
+            {c.get_hardship_level_display() for c in person.open_cases if c.hardship_level}
+        )
+    params = request.GET.copy()
+    params.pop("page", None)
+    advanced = [n for n in filterset.form.fields if n not in ("q", "idh", "sort") and params.get(n)]
+    return render(
+        request,
+        "aidcases/people/person_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "qs": params.urlencode(),
+            "export_params": [
+                (k, v)
+                for k in params
+                if k in PersonFilter.base_filters
+                for v in params.getlist(k)
+                if v
+            ],
+            "export_form": PeopleExportForm(),
+            "advanced_open": bool(advanced) or bool(filterset.form.errors),
+            "has_detail_page": _has_detail_page(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def person_village_options(request: HttpRequest) -> HttpResponse:
+    """htmx: the village <option>s of the chosen township (all in scope when none)."""
+    _require(request, "aidcases.view_person")
+    villages = access.areas_for(request.user).filter(level=Area.Level.VILLAGE).order_by("path")
+    township_id = request.GET.get("township", "")
+    if township_id.isdigit():
+        township = access.areas_for(request.user).filter(pk=township_id).first()
+        villages = villages.filter(path__startswith=township.path) if township else villages.none()
+    return render(request, "aidcases/people/_village_options.html", {"villages": villages})
+
+
+# --- export -----------------------------------------------------------------
+
+
+def export_params_from(data: QueryDict) -> dict[str, list[str]]:
+    """The list's filters as job params. A whole ID number typed into the search
+    box becomes its keyed hash: job params and audit rows hold no clear IDs."""
+    params: dict[str, list[str]] = {}
+    for name in PersonFilter.base_filters:
+        values = [v.strip() for v in data.getlist(name) if v.strip()]
+        if values:
+            params[name] = values
+    query = search.normalize_query(params.get("q", [""])[0])
+    if len(query) == 18 and query[:-1].isdigit():
+        params.pop("q")
+        params["idh"] = [pii.id_hash(pii.normalize_id_number(query))]
+    return params
+
+
+@login_required
+@require_POST
+def person_export(request: HttpRequest) -> HttpResponse:
+    _require(request, "aidcases.export_people")
+    form = PeopleExportForm(request.POST)
+    full = form.is_valid() and form.cleaned_data["full"]
+    if full and not request.user.has_perm("aidcases.reveal_id_number"):
+        raise PermissionDenied
+    filters = export_params_from(request.POST)
+    filterset = PersonFilter(
+        _querydict(filters),
+        queryset=selectors.people_for(user=request.user),
+        user=request.user,
+    )
+    if not filterset.is_valid():
+        messages.error(request, _("筛选条件无效，请重新选择后再导出。"))
+        return redirect("person_list")
+    job = services.job_start(
+        acting_user=request.user,
+        kind="people_export",
+        params={"filters": filters, "full": bool(full)},
+    )
+    return redirect(job)
+
+
+def _querydict(params: dict[str, list[str]]) -> QueryDict:
+    data = QueryDict(mutable=True)
+    for key, values in params.items():
+        data.setlist(key, values)
+    return data
+
+
+# --- person create / edit ---------------------------------------------------
+
+
+@login_required
+def person_create(request: HttpRequest) -> HttpResponse:
+    _require(request, "aidcases.change_person")
+    form = PersonForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            # Register and open the first case together, or neither.
+            with transaction.atomic():
+                person = services.person_register(
+                    acting_user=request.user,
+                    data=services.PersonData(**form.person_data_kwargs()),
+                )
+                if data.get("case_category"):
+                    services.case_open(
+                        acting_user=request.user,
+                        person=person,
+                        category=data["case_category"],
+                        hardship_level=data.get("case_level") or "",
+                        flags=data.get("case_flags") or [],
+                    )
+        except ValidationError as exc:
+            _add_service_errors(
+                form,
+                exc,
+                {
+                    "category": "case_category",
+                    "hardship_level": "case_level",
+                    "flags": "case_flags",
+                },
+            )
+        else:
+            messages.success(request, _("已登记帮扶对象“%(name)s”。") % {"name": person.name})
+            return redirect(person_page_url(person.pk))
+    return render(request, "aidcases/people/person_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_for_user_or_404(user=request.user, pk=pk)
+    _require(request, "aidcases.change_person")
+    if person.merged_into_id:
+        messages.info(request, _("该记录已合并到另一条记录，请在保留的记录上修改。"))
+        return redirect(person_page_url(person.merged_into_id))
+    form = PersonForm(
+        request.POST or None,
+        user=request.user,
+        person=person,
+        initial=PersonForm.initial_for(person),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.person_update(
+                acting_user=request.user,
+                person=person,
+                data=services.PersonData(**form.person_data_kwargs()),
+            )
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            if changed:
+                messages.success(request, _("已保存“%(name)s”的信息。") % {"name": person.name})
+            else:
+                messages.info(request, _("没有需要保存的修改。"))
+            return redirect(person_page_url(person.pk))
+    return render(
+        request,
+        "aidcases/people/person_form.html",
+        {"form": form, "creating": False, "person": person, "back_url": person_page_url(pk)},
+    )
+
+
+# --- cases ------------------------------------------------------------------
+
+
+@login_required
+def case_create(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_for_user_or_404(user=request.user, pk=pk)
+    _require(request, "aidcases.change_person")
+    if not person.is_active:
+        messages.error(request, _("该帮扶对象已停用或已合并，不能新建档案。"))
+        return redirect(person_page_url(person.pk))
+    open_categories = set(
+        person.cases.filter(status=AidCase.Status.OPEN).values_list("category", flat=True)
+    )
+    form = CaseOpenForm(request.POST or None, open_categories=open_categories)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = services.case_open(
+                acting_user=request.user,
+                person=person,
+                category=data["category"],
+                hardship_level=data["hardship_level"],
+                flags=data["flags"],
+                opened_on=data["opened_on"],
+                notes=data["notes"].strip(),
+            )
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已为“%(name)s”新建“%(cat)s”档案。")
+                % {"name": person.name, "cat": case.get_category_display()},
+            )
+            if case.category == AidCase.Category.TEKUN:
+                messages.info(request, _("请补充特困人员信息（供养方式、健康状况等）。"))
+                return redirect("case_edit", pk=case.pk)
+            return redirect(person_page_url(person.pk))
+    return render(
+        request,
+        "aidcases/people/case_form.html",
+        {"form": form, "person": person, "back_url": person_page_url(person.pk)},
+    )
+
+
+@login_required
+def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_for_user_or_404(request, pk)
+    _require(request, "aidcases.change_person")
+    form = CaseEditForm(
+        request.POST or None,
+        initial={"hardship_level": case.hardship_level, "flags": case.flags, "notes": case.notes},
+    )
+    tekun_form = None
+    if case.category == AidCase.Category.TEKUN:
+        profile = TekunProfile.objects.filter(case=case).first() or TekunProfile(case=case)
+        tekun_form = TekunProfileForm(request.POST or None, instance=profile, prefix="tekun")
+    forms_valid = form.is_valid() and (tekun_form is None or tekun_form.is_valid())
+    if request.method == "POST" and forms_valid:
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                changed = services.case_update(
+                    acting_user=request.user,
+                    case=case,
+                    hardship_level=data["hardship_level"],
+                    flags=data["flags"],
+                    notes=data["notes"].strip(),
+                )
+                if tekun_form is not None:
+                    services.tekun_profile_save(
+                        acting_user=request.user, case=case, **tekun_form.values()
+                    )
+                    changed = changed or tekun_form.has_changed()
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            if changed:
+                messages.success(request, _("已保存帮扶档案。"))
+            else:
+                messages.info(request, _("没有需要保存的修改。"))
+            return redirect(person_page_url(case.person_id))
+    return render(
+        request,
+        "aidcases/people/case_edit.html",
+        {
+            "form": form,
+            "tekun_form": tekun_form,
+            "case": case,
+            "person": case.person,
+            "back_url": person_page_url(case.person_id),
+        },
+    )
+
+
+@login_required
+def case_close(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_for_user_or_404(request, pk)
+    _require(request, "aidcases.change_person")
+    form = CaseCloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_close(
+                acting_user=request.user,
+                case=case,
+                closed_on=form.cleaned_data["closed_on"],
+                reason=form.cleaned_data["closed_reason"],
+            )
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("“%(name)s”的“%(cat)s”档案已结案。")
+                % {"name": case.person.name, "cat": case.get_category_display()},
+            )
+            return redirect(person_page_url(case.person_id))
+    return render(
+        request,
+        "aidcases/people/case_close.html",
+        {
+            "form": form,
+            "case": case,
+            "person": case.person,
+            "reasons": CLOSE_REASONS,
+            "back_url": person_page_url(case.person_id),
+        },
+    )
