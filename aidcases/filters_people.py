@@ -179,16 +179,42 @@ class PersonFilter(django_filters.FilterSet):
         fields["township"].queryset = areas.filter(level=Area.Level.TOWNSHIP).order_by("path")
         villages = areas.filter(level=Area.Level.VILLAGE).order_by("path")
         # Narrow the villages to the chosen township (htmx refreshes them on change).
+        township = None
         township_id = (data or {}).get("township")
+        village_id = (data or {}).get("village")
         if township_id and str(township_id).isdigit():
             township = areas.filter(pk=township_id, level=Area.Level.TOWNSHIP).first()
             if township is not None:
                 villages = villages.filter(path__startswith=township.path)
+        elif access.sees_everything(user):
+            # A county holds hundreds of villages (a province, thousands): list
+            # them once a township is chosen, or the siblings of a chosen village.
+            village = None
+            if village_id and str(village_id).isdigit():
+                village = areas.filter(pk=village_id, level=Area.Level.VILLAGE).first()
+            villages = villages.filter(parent_id=village.parent_id) if village else villages.none()
+            fields["village"].help_text = _("先选择乡镇")
         fields["village"].queryset = villages
         schools = schools_for(user)
         if schools is None:
             del fields["school"], fields["grade"]
         else:
+            if access.sees_everything(user):
+                # As with villages: the chosen township's schools (and county-level
+                # ones), or those of the school already chosen.
+                chosen = township
+                school_id = (data or {}).get("school")
+                if chosen is None and school_id and str(school_id).isdigit():
+                    picked = schools.filter(pk=school_id).first()
+                    chosen = picked.area if picked else None
+                if chosen is not None:
+                    ancestors = [c for c in chosen.path.strip("/").split("/") if c]
+                    schools = schools.filter(
+                        Q(area__path__startswith=chosen.path) | Q(area__code__in=ancestors)
+                    )
+                else:
+                    schools = schools.filter(area__level=Area.Level.COUNTY)
+                fields["school"].help_text = _("先选择乡镇")
             fields["school"].queryset = schools
         fields["sort"].initial = DEFAULT_SORT
         fields["sort"].required = False

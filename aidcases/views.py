@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -20,6 +19,7 @@ from aidcases.areafile import read_area_rows
 from aidcases.filters import AuditEventFilter, HistoryFilter
 from aidcases.forms import AreaFileForm, PasswordResetForm, UserForm
 from aidcases.models import Job
+from aidcases.pagination import paginate
 
 PAGE_SIZE = 50
 
@@ -30,7 +30,7 @@ def _require(request: HttpRequest, perm: str) -> None:
 
 
 def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    return paginate(queryset, request.GET.get("page"), per_page=size)
 
 
 def _querystring_without_page(request: HttpRequest) -> str:

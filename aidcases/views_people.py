@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -30,6 +29,7 @@ from aidcases.forms_people import (
     TekunProfileForm,
 )
 from aidcases.models import AidCase, Area, Person, TekunProfile
+from aidcases.pagination import paginate
 
 PAGE_SIZE = 50
 
@@ -95,7 +95,12 @@ def person_list(request: HttpRequest) -> HttpResponse:
         request.GET or None, queryset=selectors.people_for(user=request.user), user=request.user
     )
     filterset.refresh_villages_from(reverse("person_village_options"))
-    page = Paginator(with_list_columns(filterset.qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(
+        with_list_columns(filterset.qs),
+        request.GET.get("page"),
+        per_page=PAGE_SIZE,
+        count_queryset=filterset.qs,
+    )
     for person in page:
         person.masked_id = masked_id(person)
         person.masked_phone = pii.mask_phone(person.phone) if person.phone else ""
