@@ -45,6 +45,7 @@ for _module in (
     "aidcases.urls_people",
     "aidcases.urls_archive",
     "aidcases.urls_import",
+    "aidcases.urls_review",
     "students.urls",
 ):
     try:

@@ -11,9 +11,9 @@ class StudentsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
+        import students.people_import  # noqa: F401  (registers the roster imports)
         from aidcases.audit import register_verbs
-        from students import archive
-        from students import demo  # noqa: F401  (registers the demo seeder)
+        from students import archive, demo  # noqa: F401  (demo registers the demo seeder)
 
         archive.register_sections()
         register_verbs({"school.update": _("修改学校")})

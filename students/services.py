@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aidcases.audit import audit_log
 from aidcases.models import AidCase, Area, User
@@ -114,3 +115,81 @@ def left_behind_profile_save(*, acting_user: User, case: AidCase, **values):
         category=AidCase.Category.LEFT_BEHIND,
         values=values,
     )
+
+
+def _require_township(township: Area) -> None:
+    if township.level != Area.Level.TOWNSHIP:
+        raise ValidationError({"area": _("学校应挂在乡(镇)一级，请选择乡(镇)。")})
+
+
+def _require_unique_name(*, name: str, township: Area, exclude_pk: int | None = None) -> None:
+    clash = School.objects.filter(area=township, name=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError(
+            {"name": _("%(township)s已有名为“%(name)s”的学校。") % {"township": township.name,
+                                                                 "name": name}}
+        )  # fmt: skip
+
+
+def school_create(*, acting_user: User, name: str, township: Area, stage: str = "") -> School:
+    """A new school from the school form: unlike school_get_or_create (imports,
+    profile forms), a name already used in the township is an error."""
+    _require_perm(acting_user, "aidcases.change_person")
+    if not _can_write_in(acting_user, township):
+        raise PermissionDenied
+    name = school_normalize_name(name)
+    if not name:
+        raise ValidationError({"name": _("请填写学校名称。")})
+    _require_township(township)
+    with transaction.atomic(), _acting(acting_user):
+        _require_unique_name(name=name, township=township)
+        school = School(name=name, area=township, stage=stage or _guess_stage(name))
+        school.full_clean()
+        school.save()
+        audit_log(actor=acting_user, verb="school.create", obj=school, area=township)
+    return school
+
+
+def school_update(
+    *,
+    acting_user: User,
+    school: School,
+    name: str,
+    township: Area,
+    stage: str,
+    is_active: bool = True,
+) -> list[str]:
+    """Rename, move, re-stage or (de)activate a school. Returns changed field names."""
+    _require_perm(acting_user, "aidcases.change_person")
+    if not (_can_write_in(acting_user, school.area) and _can_write_in(acting_user, township)):
+        raise PermissionDenied
+    name = school_normalize_name(name)
+    if not name:
+        raise ValidationError({"name": _("请填写学校名称。")})
+    _require_township(township)
+    stage = stage or _guess_stage(name)
+    with transaction.atomic(), _acting(acting_user):
+        school = School.objects.select_for_update().get(pk=school.pk)
+        new = {"name": name, "area_id": township.pk, "stage": stage, "is_active": is_active}
+        changed = [k for k, v in new.items() if getattr(school, k) != v]
+        if not changed:
+            return []
+        _require_unique_name(name=name, township=township, exclude_pk=school.pk)
+        before = {k: getattr(school, k) for k in changed}
+        for k in changed:
+            setattr(school, k, new[k])
+        school.full_clean()
+        school.save(update_fields=changed)
+        audit_log(
+            actor=acting_user,
+            verb="school.update",
+            obj=school,
+            area=township,
+            details={
+                "fields": [k.removesuffix("_id") for k in changed],
+                "before": {k.removesuffix("_id"): v for k, v in before.items()},
+            },
+        )
+    return [k.removesuffix("_id") for k in changed]
