@@ -1,0 +1,228 @@
+"""Reads of the students app, always scoped through aidcases/access.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
+
+from aidcases import access, pii
+from aidcases.models import AidCase, Area, Person, User
+from students.models import LeftBehindProfile, School, StudentProfile
+
+
+def schools_for(*, user: User) -> QuerySet[School]:
+    """Schools whose township lies in the user's area subtree."""
+    return access.scope(School.objects.select_related("area", "area__parent"), user)
+
+
+def school_for_user_or_404(*, user: User, pk: int) -> School:
+    return access.get_for_user_or_404(schools_for(user=user), user, pk=pk)
+
+
+def school_visible_to(*, user: User, school: School) -> bool:
+    return schools_for(user=user).filter(pk=school.pk).exists()
+
+
+def townships_for(*, user: User) -> QuerySet[Area]:
+    return access.areas_for(user).filter(level=Area.Level.TOWNSHIP).order_by("code")
+
+
+def township_of(area: Area) -> Area | None:
+    """The township (乡镇) an area belongs to, itself included."""
+    if area.level == Area.Level.TOWNSHIP:
+        return area
+    codes = [c for c in area.path.strip("/").split("/") if c]
+    return Area.objects.filter(code__in=codes, level=Area.Level.TOWNSHIP).first()
+
+
+def schools_in_township(*, township: Area | None) -> QuerySet[School]:
+    if township is None:
+        return School.objects.none()
+    return School.objects.filter(area=township, is_active=True).order_by("stage", "name")
+
+
+class _CountDistinctPersons(Subquery):
+    """(SELECT count(DISTINCT person_id) FROM (<cases>) …) — a correlated count
+    that stays one query for the whole list page."""
+
+    template = "(SELECT count(DISTINCT _c.person_id) FROM (%(subquery)s) _c)"
+    output_field = IntegerField()
+
+
+def _aided_cases(user: User) -> QuerySet[AidCase]:
+    """Open student / left-behind cases of active people in the user's scope."""
+    return AidCase.objects.filter(
+        access.area_q(user, "person__area"),
+        status=AidCase.Status.OPEN,
+        person__is_active=True,
+    )
+
+
+def school_list(
+    *,
+    user: User,
+    q: str = "",
+    township: Area | None = None,
+    stage: str = "",
+    include_inactive: bool = False,
+) -> QuerySet[School]:
+    """Schools in scope with how many aided students (困难学生 + 留守儿童, each
+    person once) of the user's scope attend each."""
+    cases = _aided_cases(user)
+    students = cases.filter(
+        category=AidCase.Category.STUDENT, student_profile__school=OuterRef("pk")
+    )
+    children = cases.filter(
+        category=AidCase.Category.LEFT_BEHIND, left_behind_profile__school=OuterRef("pk")
+    )
+    either = cases.filter(
+        Q(category=AidCase.Category.STUDENT, student_profile__school=OuterRef("pk"))
+        | Q(category=AidCase.Category.LEFT_BEHIND, left_behind_profile__school=OuterRef("pk"))
+    )
+    qs = schools_for(user=user).annotate(
+        student_count=_CountDistinctPersons(students.values("person_id")),
+        left_behind_count=_CountDistinctPersons(children.values("person_id")),
+        aided_count=_CountDistinctPersons(either.values("person_id")),
+    )
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    name = "".join((q or "").split())
+    if name:
+        qs = qs.filter(name__icontains=name)
+    if township is not None:
+        qs = qs.filter(area=township)
+    if stage:
+        qs = qs.filter(stage=stage)
+    return qs.order_by("area__path", "name", "pk")
+
+
+# --- 一校一清册 ---------------------------------------------------------------
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# Stage prefix → offset, so that 一年级 … 六年级, 初一 … 初三, 高一 … 高三, 大一 …
+# sort in school order.
+_GRADE_PREFIXES = (
+    ("初中", 6),
+    ("高中", 9),
+    ("中职", 9),
+    ("职高", 9),
+    ("大学", 12),
+    ("初", 6),
+    ("高", 9),
+    ("大", 12),
+)
+
+
+def grade_sort_key(grade: str) -> tuple[int, str]:
+    """Order grade labels the way a school does, not alphabetically.
+
+    "一年级" < "六年级" < "初一"/"七年级" < "初三" < "高一" < "大一"; unknown labels last.
+    """
+    text = "".join((grade or "").split())
+    if not text:
+        return (9999, "")
+    offset = 0
+    for prefix, value in _GRADE_PREFIXES:
+        if text.startswith(prefix):
+            offset = value
+            text = text[len(prefix) :]
+            break
+    match = re.match(r"(\d+)", text)
+    if match:
+        number = int(match.group(1))
+        # 2024级 (an enrolment year): after every numbered grade, newest last.
+        return (500 + number if number > 100 else offset + number, grade)
+    if text[:1] in _CN_DIGITS:
+        return (offset + _CN_DIGITS[text[0]], grade)
+    return (900, grade)
+
+
+@dataclass
+class RosterRow:
+    person: Person
+    number: int = 0  # 序号 on the printed ledger
+    grade: str = ""
+    class_name: str = ""
+    categories: list[str] = field(default_factory=list)
+    levels: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    case_ids: list[int] = field(default_factory=list)
+
+    @property
+    def masked_id(self) -> str:
+        if not self.person.has_id_number:
+            return ""
+        try:
+            return pii.mask_id_number(pii.decrypt(self.person.id_number_encrypted))
+        except pii.DecryptionError:
+            return f"**************{self.person.id_number_last4}"
+
+    @property
+    def village(self) -> str:
+        return self.person.area.name
+
+    def _add(self, case: AidCase) -> None:
+        self.case_ids.append(case.pk)
+        label = str(case.get_category_display())
+        if label not in self.categories:
+            self.categories.append(label)
+        if case.hardship_level:
+            level = str(case.get_hardship_level_display())
+            if level not in self.levels:
+                self.levels.append(level)
+        for flag in case.flag_labels():
+            if flag not in self.flags:
+                self.flags.append(flag)
+
+
+@dataclass
+class RosterGroup:
+    grade: str
+    rows: list[RosterRow]
+
+
+def school_roster(
+    *, user: User, school: School, category: str = "", sort: str = "grade"
+) -> list[RosterRow]:
+    """Every aided child of one school in the user's scope: open student cases
+    (StudentProfile.school) and left-behind children (LeftBehindProfile.school),
+    one row per person. Two queries whatever the size of the school."""
+    cases = _aided_cases(user).select_related("person", "person__area")
+    rows: dict[int, RosterRow] = {}
+    if category in ("", AidCase.Category.STUDENT):
+        for profile in StudentProfile.objects.filter(
+            school=school, case__in=cases.filter(category=AidCase.Category.STUDENT)
+        ).select_related("case", "case__person", "case__person__area"):
+            row = rows.setdefault(profile.case.person_id, RosterRow(person=profile.case.person))
+            row.grade = profile.grade or row.grade
+            row.class_name = profile.class_name or row.class_name
+            row._add(profile.case)
+    if category in ("", AidCase.Category.LEFT_BEHIND):
+        for profile in LeftBehindProfile.objects.filter(
+            school=school, case__in=cases.filter(category=AidCase.Category.LEFT_BEHIND)
+        ).select_related("case", "case__person", "case__person__area"):
+            row = rows.setdefault(profile.case.person_id, RosterRow(person=profile.case.person))
+            # The student profile's grade wins when a child is in both programmes.
+            row.grade = row.grade or profile.grade
+            row._add(profile.case)
+    if sort == "name":
+        key = lambda r: (r.person.name, r.person.pk)  # noqa: E731
+    else:
+        key = lambda r: (grade_sort_key(r.grade), r.class_name, r.person.name, r.person.pk)  # noqa: E731
+    ordered = sorted(rows.values(), key=key)
+    for number, row in enumerate(ordered, start=1):
+        row.number = number
+    return ordered
+
+
+def roster_groups(rows: list[RosterRow]) -> list[RosterGroup]:
+    """Consecutive rows of the same grade (rows come sorted by grade)."""
+    groups: list[RosterGroup] = []
+    for row in rows:
+        if groups and groups[-1].grade == row.grade:
+            groups[-1].rows.append(row)
+        else:
+            groups.append(RosterGroup(grade=row.grade, rows=[row]))
+    return groups
