@@ -134,13 +134,16 @@ def person_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def person_village_options(request: HttpRequest) -> HttpResponse:
-    """htmx: the village <option>s of the chosen township (all in scope when none)."""
+    """htmx: the village <option>s of the chosen township (a township user's own
+    villages when none is chosen; nothing for county users, who have hundreds)."""
     _require(request, "aidcases.view_person")
     villages = access.areas_for(request.user).filter(level=Area.Level.VILLAGE).order_by("path")
     township_id = request.GET.get("township", "")
     if township_id.isdigit():
         township = access.areas_for(request.user).filter(pk=township_id).first()
         villages = villages.filter(path__startswith=township.path) if township else villages.none()
+    elif access.sees_everything(request.user):
+        villages = villages.none()
     return render(request, "aidcases/people/_village_options.html", {"villages": villages})
 
 
