@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pghistory.models
-from django.apps import apps
 from django.db.models import Count, QuerySet
 
 from aidcases import access
@@ -26,23 +24,6 @@ def area_roots(*, user: User) -> QuerySet[Area]:
     if access.sees_everything(user):
         return qs.filter(parent__isnull=True)
     return qs.filter(pk=user.area_id)
-
-
-def history_event_models() -> list[type[pghistory.models.Event]]:
-    """Every pghistory event model in the project (later apps add theirs)."""
-    return [
-        m
-        for m in apps.get_models()
-        if issubclass(m, pghistory.models.Event) and not m._meta.abstract
-    ]
-
-
-def history_events(*, user: User) -> QuerySet:
-    if not user.has_perm("aidcases.view_audit"):
-        return pghistory.models.MiddlewareEvents.objects.none()
-    return pghistory.models.MiddlewareEvents.objects.across(*history_event_models()).order_by(
-        "-pgh_created_at"
-    )
 
 
 def jobs_recent(*, user: User, limit: int = 5) -> list[Job]:
@@ -83,3 +64,10 @@ def people_search(queryset: QuerySet, query: str) -> QuerySet:
         # A whole ID number: exact lookup through the keyed hash.
         return queryset.filter(id_number_hash=pii.id_hash(pii.normalize_id_number(query)))
     return queryset.filter(search_tokens__contains=[q[:40]])
+
+
+def history_event_models() -> list:
+    """Every pghistory event model in the project (later apps add theirs)."""
+    from aidcases.history import event_models
+
+    return event_models()

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -18,7 +16,7 @@ from aidcases import access, selectors, services
 from aidcases.areafile import read_area_rows
 from aidcases.filters import AuditEventFilter, HistoryFilter
 from aidcases.forms import AreaFileForm, PasswordResetForm, UserForm
-from aidcases.models import Job
+from aidcases.models import Job, User
 from aidcases.pagination import paginate
 
 PAGE_SIZE = 50
@@ -263,24 +261,27 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def history_list(request: HttpRequest) -> HttpResponse:
     _require(request, "aidcases.view_audit")
+    from aidcases import history
+
     models = [
-        (m.pgh_tracked_model._meta.label, m.pgh_tracked_model._meta.verbose_name)
-        for m in selectors.history_event_models()
+        (m._meta.label, m.pgh_tracked_model._meta.verbose_name) for m in history.event_models()
     ]
-    filterset = HistoryFilter(
-        request.GET or None,
-        queryset=selectors.history_events(user=request.user),
-        models=[(m._meta.label, m._meta.verbose_name) for m in selectors.history_event_models()],
-    )
-    page = _page(request, filterset.qs)
-    names = dict(models)
-    for event in page:
-        event.tracked_label = names.get(event.pgh_obj_model, event.pgh_obj_model)
-        event.diff_json = json.dumps(event.pgh_diff or event.pgh_data, ensure_ascii=False)
+    form = HistoryFilter(request.GET or None, queryset=User.objects.none(), models=models).form
+    filters = history.Filters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = history.Filters(
+            model=data.get("model") or "",
+            label=data.get("label") or "",
+            user_id=data["user"].pk if data.get("user") else None,
+            start=data.get("start"),
+            end=data.get("end"),
+        )
+    page = _page(request, history.HistorySequence(filters))
     return render(
         request,
         "aidcases/history_list.html",
-        {"filter": filterset, "page": page, "qs": _querystring_without_page(request)},
+        {"filter": {"form": form}, "page": page, "qs": _querystring_without_page(request)},
     )
 
 

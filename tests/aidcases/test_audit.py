@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from aidcases import services
 from aidcases.audit import audit_log
-from aidcases.models import AreaEvent, AuditEvent, Job, User, UserEvent
+from aidcases.models import AreaEvent, AuditEvent, Job, Person, User, UserEvent
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -414,3 +414,28 @@ def test_other_users_cannot_download_an_audit_export(
         assert client.get(reverse("job_download", args=[job.pk])).status_code == 404
         assert client.get(reverse("job_detail", args=[job.pk])).status_code == 404
     assert not AuditEvent.objects.filter(verb="job.download").exists()
+
+
+def test_history_page_never_shows_id_ciphertext_or_hash(client_for, auditor, village_a):
+    from aidcases import pii
+    from tests.factories import make_id_number, make_person
+
+    person = make_person(village_a)
+    stored = Person.objects.get(pk=person.pk)
+    services.person_update(
+        acting_user=_system_admin(),
+        person=stored,
+        data=services.PersonData(name=stored.name, area=village_a, id_number=make_id_number()),
+    )
+    body = client_for(auditor).get(reverse("history_list")).content.decode()
+    latest = Person.objects.get(pk=person.pk)
+    assert latest.id_number_hash not in body
+    assert latest.id_number_encrypted[:20] not in body
+    assert pii.decrypt(latest.id_number_encrypted) not in body
+    assert "已修改" in body  # the change is visible, its value is not
+
+
+def _system_admin():
+    return User.objects.get_or_create(
+        username="history_admin", defaults={"role": User.Role.ADMIN, "is_superuser": True}
+    )[0]
