@@ -6,7 +6,7 @@ import sys
 os.environ["AIDCASES_TESTING"] = "true"
 os.environ["DJANGO_SETTINGS_MODULE"] = "aidcases.settings"
 os.environ["TEST_DATABASE_NAME"] = "aidcases_bench"
-import django  # noqa: E402
+import django
 
 django.setup()
 from django.db import connection  # noqa: E402
