@@ -14,6 +14,7 @@ class AidcasesConfig(AppConfig):
             demo,
             exports,
             exports_people,
+            people_import,
             signals,
         )
 

@@ -56,6 +56,30 @@ def verb_label(verb: str) -> str:
     return str(VERBS.get(verb, verb))
 
 
+def audit_event(
+    *,
+    actor: User | None,
+    verb: str,
+    obj: models.Model | None = None,
+    details: dict[str, Any] | None = None,
+    area: Area | None = None,
+) -> AuditEvent:
+    """The event, unsaved: `audit_log` saves one, batch services bulk-create many."""
+    if area is None and obj is not None:
+        area = obj if isinstance(obj, Area) else getattr(obj, "area", None)
+    return AuditEvent(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        verb=verb,
+        # get_for_model is cached by Django: no query per event.
+        object_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        area=area if isinstance(area, Area) else None,
+        details=details or {},
+        ip=current_ip.get(),
+    )
+
+
 def audit_log(
     *,
     actor: User | None,
@@ -66,15 +90,6 @@ def audit_log(
 ) -> AuditEvent:
     """Record one event. Call it inside the service's transaction so that the
     event and the change it describes commit (or roll back) together."""
-    if area is None and obj is not None:
-        area = obj if isinstance(obj, Area) else getattr(obj, "area", None)
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        verb=verb,
-        object_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
-        object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:200] if obj is not None else "",
-        area=area if isinstance(area, Area) else None,
-        details=details or {},
-        ip=current_ip.get(),
-    )
+    event = audit_event(actor=actor, verb=verb, obj=obj, details=details, area=area)
+    event.save()
+    return event

@@ -12,6 +12,7 @@ carry them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -208,8 +209,17 @@ def parse_id_number(raw: object, *, today: date | None = None) -> IdInfo:
 
 
 def _area_known(number: str) -> bool:
+    # The answer depends on the area code and the birth year only: cache it
+    # (stdnum's lookup costs ~0.3 ms, a 10,000-row import asks 10,000 times).
+    return _area_known_for(number[:6], number[6:10])
+
+
+@functools.lru_cache(maxsize=8192)
+def _area_known_for(area_code: str, birth_year: str) -> bool:
+    probe = f"{area_code}{birth_year}0101001"
+    probe += ric.calc_check_digit(probe + "0")
     try:
-        ric.get_birth_place(number)
+        ric.get_birth_place(probe)
     # InvalidComponent for unknown codes or codes not in use in the birth year;
     # KeyError when the province is known but the county is not (e.g. 149901):
     # stdnum 2.2 does not turn that one into a ValidationError.

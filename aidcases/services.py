@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -12,17 +13,18 @@ import pghistory.models
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aidcases import jobs, search
-from aidcases.audit import audit_log
+from aidcases.audit import audit_event, audit_log
 from aidcases.models import (
     AidCase,
     Area,
+    AuditEvent,
     DistinctPersons,
     Job,
     Person,
@@ -492,9 +494,13 @@ def _can_write_in(user: User, area: Area) -> bool:
     return access.areas_for(user).filter(pk=area.pk).exists()
 
 
-def person_clean(data: PersonData, *, existing: Person | None = None) -> dict:
+def person_clean(
+    data: PersonData, *, existing: Person | None = None, check_registered: bool = True
+) -> dict:
     """Validate and normalise; return model field values. Raises ValidationError
-    with Chinese messages keyed by field name."""
+    with Chinese messages keyed by field name. `check_registered=False` skips the
+    "ID already registered" query for callers that looked every ID up already
+    (an import, one query for the whole file)."""
     from aidcases import pii
 
     errors: dict[str, list[str]] = {}
@@ -577,7 +583,7 @@ def person_clean(data: PersonData, *, existing: Person | None = None) -> dict:
     values["no_id_reason"] = "" if id_number else (data.no_id_reason or "").strip()
     if existing is not None and not id_number and existing.has_id_number:
         values["no_id_reason"] = ""
-    if id_number:
+    if id_number and check_registered:
         digest = pii.id_hash(id_number)
         clash = Person.objects.filter(id_number_hash=digest)
         if existing is not None:
@@ -587,6 +593,7 @@ def person_clean(data: PersonData, *, existing: Person | None = None) -> dict:
                 _("该身份证号码已登记（%(where)s），请勿重复登记。")
                 % {"where": clash.first().area.full_name()}
             )
+    if id_number:
         values["_id_number"] = id_number
     if errors:
         raise ValidationError(errors)
@@ -967,3 +974,82 @@ def person_merge(*, acting_user: User, keep: Person, drop: Person) -> Person:
             details={"merged": drop.pk, "moved": moved},
         )
     return keep
+
+
+@dataclass
+class NewPersonEntry:
+    """One brand-new person for `people_register_batch`: values already checked
+    by `person_clean` (and the import's column parsers)."""
+
+    person_values: dict
+    hardship_level: str = ""
+    flags: list[str] = field(default_factory=list)
+    notes: str = ""
+    # Builds the category's unsaved profile for the new case (the leaf app's model).
+    build_profile: Callable[[AidCase], models.Model] | None = None
+
+
+def people_register_batch(
+    *, acting_user: User, category: str, entries: list[NewPersonEntry]
+) -> list[Person]:
+    """What person_register + case_open + a profile service store, in a few
+    statements per batch instead of ~25 per person (a 10,000-row roster must
+    commit in seconds). Call inside the caller's transaction, after checking
+    every entry; scope and permission are checked here all the same."""
+    _require_perm(acting_user, "aidcases.change_person")
+    from aidcases import access
+
+    allowed = set(access.areas_for(acting_user).values_list("pk", flat=True))
+    persons = []
+    for entry in entries:
+        person = Person(created_by=acting_user)
+        _apply_person_values(person, entry.person_values)
+        if person.area_id not in allowed:
+            raise PermissionDenied
+        persons.append(person)
+    Person.objects.bulk_create(persons)
+    events = [
+        audit_event(
+            actor=acting_user,
+            verb="person.create",
+            obj=person,
+            area=person.area,
+            details={"with_id_number": person.has_id_number},
+        )
+        for person in persons
+    ]
+    today = timezone.localdate()
+    cases = [
+        AidCase(
+            person=person,
+            category=category,
+            hardship_level=entry.hardship_level,
+            flags=sorted(set(entry.flags)),
+            opened_on=today,
+            notes=entry.notes,
+            created_by=acting_user,
+        )
+        for entry, person in zip(entries, persons, strict=True)
+    ]
+    AidCase.objects.bulk_create(cases)
+    events += [
+        audit_event(
+            actor=acting_user,
+            verb="case.open",
+            obj=case,
+            area=case.person.area,
+            details={"category": case.category, "level": case.hardship_level},
+        )
+        for case in cases
+    ]
+    # Opening the case covers its profile in the audit log; the profile's
+    # values are in the trigger-written history.
+    profiles = [
+        entry.build_profile(case)
+        for entry, case in zip(entries, cases, strict=True)
+        if entry.build_profile is not None
+    ]
+    if profiles:
+        type(profiles[0]).objects.bulk_create(profiles)
+    AuditEvent.objects.bulk_create(events)
+    return persons
