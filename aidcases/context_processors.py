@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+
+from aidcases.viewutils import routable
 
 # (url name, label, permission or None for every signed-in user). Later apps
 # append their entries in AppConfig.ready() with `register_nav`.
@@ -25,15 +26,6 @@ def register_nav(url_name: str, label: str, permission: str | None = None) -> No
     NAV.append((url_name, label, permission))
 
 
-def _routable(url_name: str) -> bool:
-    # An entry whose view is not installed (yet) is left out, not a crash.
-    try:
-        reverse(url_name)
-    except NoReverseMatch:
-        return False
-    return True
-
-
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -43,7 +35,7 @@ def navigation(request: HttpRequest) -> dict:
         return [
             (n, label)
             for n, label, perm in items
-            if (perm is None or user.has_perm(perm)) and _routable(n)
+            if (perm is None or user.has_perm(perm)) and routable(n)
         ]
 
     return {"nav_items": allowed(NAV), "admin_nav_items": allowed(ADMIN_NAV)}

@@ -521,18 +521,7 @@ def person_clean(
             errors.setdefault("id_number", []).extend(exc.messages)
         else:
             id_number = info.number
-            if data.gender and data.gender != info.gender:
-                errors.setdefault("gender", []).append(
-                    _("性别与身份证号码不符（号码显示为%(g)s）。")
-                    % {"g": Person.Gender(info.gender).label}
-                )
-            if data.birth_date and not _same_birth(
-                data.birth_date, info.birth_date, month_only=data.birth_date_month_only
-            ):
-                errors.setdefault("birth_date", []).append(
-                    _("出生日期与身份证号码不符（号码显示为%(d)s）。")
-                    % {"d": info.birth_date.strftime("%Y-%m-%d")}
-                )
+            _check_against_id(data, info, errors)
             values["gender"] = info.gender
             values["birth_date"] = info.birth_date
     elif existing is None or not existing.has_id_number:
@@ -548,18 +537,7 @@ def person_clean(
     ):
         # The stored number still governs gender and birth date.
         stored = pii.parse_id_number(pii.decrypt(existing.id_number_encrypted))
-        if data.gender and data.gender != stored.gender:
-            errors.setdefault("gender", []).append(
-                _("性别与身份证号码不符（号码显示为%(g)s）。")
-                % {"g": Person.Gender(stored.gender).label}
-            )
-        if data.birth_date and not _same_birth(
-            data.birth_date, stored.birth_date, month_only=data.birth_date_month_only
-        ):
-            errors.setdefault("birth_date", []).append(
-                _("出生日期与身份证号码不符（号码显示为%(d)s）。")
-                % {"d": stored.birth_date.strftime("%Y-%m-%d")}
-            )
+        _check_against_id(data, stored, errors)
         values["gender"], values["birth_date"] = stored.gender, stored.birth_date
     elif not id_number:
         if data.gender not in Person.Gender.values and not (existing and existing.gender):
@@ -598,6 +576,21 @@ def person_clean(
     if errors:
         raise ValidationError(errors)
     return values
+
+
+def _check_against_id(data: PersonData, info, errors: dict[str, list[str]]) -> None:
+    """A stated gender or birth date must agree with what the ID number says."""
+    if data.gender and data.gender != info.gender:
+        errors.setdefault("gender", []).append(
+            _("性别与身份证号码不符（号码显示为%(g)s）。") % {"g": Person.Gender(info.gender).label}
+        )
+    if data.birth_date and not _same_birth(
+        data.birth_date, info.birth_date, month_only=data.birth_date_month_only
+    ):
+        errors.setdefault("birth_date", []).append(
+            _("出生日期与身份证号码不符（号码显示为%(d)s）。")
+            % {"d": info.birth_date.strftime("%Y-%m-%d")}
+        )
 
 
 def _same_birth(stated: date, derived: date, *, month_only: bool) -> bool:

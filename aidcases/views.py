@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,23 +18,13 @@ from aidcases.filters import AuditEventFilter, HistoryFilter
 from aidcases.forms import AreaFileForm, PasswordResetForm, UserForm
 from aidcases.models import Job, User
 from aidcases.pagination import paginate
+from aidcases.viewutils import add_service_errors, querystring_without_page, require_perm
 
 PAGE_SIZE = 50
 
 
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
 def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
     return paginate(queryset, request.GET.get("page"), per_page=size)
-
-
-def _querystring_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 # --- home -------------------------------------------------------------------
@@ -78,7 +68,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def area_list(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.view_areas")
+    require_perm(request, "aidcases.view_areas")
     return render(
         request, "aidcases/area_list.html", {"roots": selectors.area_roots(user=request.user)}
     )
@@ -100,7 +90,7 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def area_load(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.manage_areas")
+    require_perm(request, "aidcases.manage_areas")
     result = None
     form = AreaFileForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -126,7 +116,7 @@ def area_load(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def user_list(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.manage_users")
+    require_perm(request, "aidcases.manage_users")
     users = access.users_for(request.user).order_by("-is_active", "role", "username")
     q = request.GET.get("q", "").strip()
     if q:
@@ -136,13 +126,13 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "aidcases/user_list.html",
-        {"page": _page(request, users), "q": q, "qs": _querystring_without_page(request)},
+        {"page": _page(request, users), "q": q, "qs": querystring_without_page(request)},
     )
 
 
 @login_required
 def user_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.manage_users")
+    require_perm(request, "aidcases.manage_users")
     form = UserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -158,7 +148,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 email=data["email"],
             )
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("已创建用户“%(name)s”。") % {"name": user})
             return redirect("user_list")
@@ -167,7 +157,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "aidcases.manage_users")
+    require_perm(request, "aidcases.manage_users")
     target = access.get_for_user_or_404(access.users_for(request.user), request.user, pk=pk)
     initial = {
         "username": target.username,
@@ -191,7 +181,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 email=data["email"],
             )
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("已保存用户“%(name)s”。") % {"name": target})
             return redirect("user_list")
@@ -203,7 +193,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "aidcases.manage_users")
+    require_perm(request, "aidcases.manage_users")
     target = access.get_for_user_or_404(access.users_for(request.user), request.user, pk=pk)
     active = request.POST.get("active") == "1"
     try:
@@ -218,7 +208,7 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def user_password(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "aidcases.manage_users")
+    require_perm(request, "aidcases.manage_users")
     target = access.get_for_user_or_404(access.users_for(request.user), request.user, pk=pk)
     form = PasswordResetForm(request.POST or None, user=target)
     if request.method == "POST" and form.is_valid():
@@ -230,20 +220,12 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "aidcases/user_password.html", {"form": form, "target": target})
 
 
-def _add_service_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 # --- audit ------------------------------------------------------------------
 
 
 @login_required
 def audit_list(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.view_audit")
+    require_perm(request, "aidcases.view_audit")
     filterset = AuditEventFilter(
         request.GET or None, queryset=access.audit_events_for(request.user)
     )
@@ -253,14 +235,14 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": filterset,
             "page": _page(request, filterset.qs),
-            "qs": _querystring_without_page(request),
+            "qs": querystring_without_page(request),
         },
     )
 
 
 @login_required
 def history_list(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.view_audit")
+    require_perm(request, "aidcases.view_audit")
     from aidcases import history
 
     models = [
@@ -281,14 +263,14 @@ def history_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "aidcases/history_list.html",
-        {"filter": {"form": form}, "page": page, "qs": _querystring_without_page(request)},
+        {"filter": {"form": form}, "page": page, "qs": querystring_without_page(request)},
     )
 
 
 @login_required
 @require_POST
 def audit_export(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.export_audit")
+    require_perm(request, "aidcases.export_audit")
     params = {k: v for k, v in request.POST.items() if k in AuditEventFilter.base_filters and v}
     job = services.job_start(acting_user=request.user, kind="audit_export", params=params)
     return redirect(job)

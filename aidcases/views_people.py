@@ -30,13 +30,9 @@ from aidcases.forms_people import (
 )
 from aidcases.models import AidCase, Area, Person, TekunProfile
 from aidcases.pagination import paginate
+from aidcases.viewutils import add_service_errors, require_perm
 
 PAGE_SIZE = 50
-
-
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 def person_page_url(person_id: int) -> str:
@@ -53,17 +49,6 @@ def _has_detail_page() -> bool:
     except NoReverseMatch:
         return False
     return True
-
-
-def _add_service_errors(form, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
-    """Put a service's ValidationError (messages already Chinese) on the form."""
-    rename = rename or {}
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            field = rename.get(field, field)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def masked_id(person: Person) -> str:
@@ -90,7 +75,7 @@ def _case_for_user_or_404(request: HttpRequest, pk: int) -> AidCase:
 @login_required
 @require_GET
 def person_list(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.view_person")
+    require_perm(request, "aidcases.view_person")
     filterset = PersonFilter(
         request.GET or None, queryset=selectors.people_for(user=request.user), user=request.user
     )
@@ -136,7 +121,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 def person_village_options(request: HttpRequest) -> HttpResponse:
     """htmx: the village <option>s of the chosen township (a township user's own
     villages when none is chosen; nothing for county users, who have hundreds)."""
-    _require(request, "aidcases.view_person")
+    require_perm(request, "aidcases.view_person")
     villages = access.areas_for(request.user).filter(level=Area.Level.VILLAGE).order_by("path")
     township_id = request.GET.get("township", "")
     if township_id.isdigit():
@@ -168,7 +153,7 @@ def export_params_from(data: QueryDict) -> dict[str, list[str]]:
 @login_required
 @require_POST
 def person_export(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.export_people")
+    require_perm(request, "aidcases.export_people")
     form = PeopleExportForm(request.POST)
     full = form.is_valid() and form.cleaned_data["full"]
     if full and not request.user.has_perm("aidcases.reveal_id_number"):
@@ -202,7 +187,7 @@ def _querydict(params: dict[str, list[str]]) -> QueryDict:
 
 @login_required
 def person_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.change_person")
+    require_perm(request, "aidcases.change_person")
     form = PersonForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -222,7 +207,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                         flags=data.get("case_flags") or [],
                     )
         except ValidationError as exc:
-            _add_service_errors(
+            add_service_errors(
                 form,
                 exc,
                 {
@@ -240,7 +225,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_for_user_or_404(user=request.user, pk=pk)
-    _require(request, "aidcases.change_person")
+    require_perm(request, "aidcases.change_person")
     if person.merged_into_id:
         messages.info(request, _("该记录已合并到另一条记录，请在保留的记录上修改。"))
         return redirect(person_page_url(person.merged_into_id))
@@ -258,7 +243,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 data=services.PersonData(**form.person_data_kwargs()),
             )
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if changed:
                 messages.success(request, _("已保存“%(name)s”的信息。") % {"name": person.name})
@@ -278,7 +263,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def case_create(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_for_user_or_404(user=request.user, pk=pk)
-    _require(request, "aidcases.change_person")
+    require_perm(request, "aidcases.change_person")
     if not person.is_active:
         messages.error(request, _("该帮扶对象已停用或已合并，不能新建档案。"))
         return redirect(person_page_url(person.pk))
@@ -299,7 +284,7 @@ def case_create(request: HttpRequest, pk: int) -> HttpResponse:
                 notes=data["notes"].strip(),
             )
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -320,7 +305,7 @@ def case_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_for_user_or_404(request, pk)
-    _require(request, "aidcases.change_person")
+    require_perm(request, "aidcases.change_person")
     form = CaseEditForm(
         request.POST or None,
         initial={"hardship_level": case.hardship_level, "flags": case.flags, "notes": case.notes},
@@ -347,7 +332,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                     changed = changed or tekun_form.has_changed()
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if changed:
                 messages.success(request, _("已保存帮扶档案。"))
@@ -370,7 +355,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def case_close(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_for_user_or_404(request, pk)
-    _require(request, "aidcases.change_person")
+    require_perm(request, "aidcases.change_person")
     form = CaseCloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -381,7 +366,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["closed_reason"],
             )
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,

@@ -5,35 +5,25 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aidcases import review, services
 from aidcases.models import AidCase
+from aidcases.viewutils import require_perm, routable
 
 PAIRS_PER_PAGE = 20
 PEOPLE_PER_PAGE = 50
 PERM = "aidcases.merge_people"
 
 
-def _routable(url_name: str) -> bool:
-    # The person pages live in another feature module that may not be installed.
-    try:
-        reverse(url_name, args=[0])
-    except NoReverseMatch:
-        return False
-    return True
-
-
 def _require_merge(request: HttpRequest) -> None:
-    if not request.user.has_perm(PERM):
-        raise PermissionDenied
+    require_perm(request, PERM)
 
 
 def _int(value) -> int | None:
@@ -85,8 +75,8 @@ def duplicate_review(request: HttpRequest) -> HttpResponse:
             "pair_count": pair_count,
             "no_id_count": no_id_count,
             "here": request.get_full_path(),
-            "person_detail_routable": _routable("person_detail"),
-            "person_edit_routable": _routable("person_edit"),
+            "person_detail_routable": routable("person_detail", 0),
+            "person_edit_routable": routable("person_edit", 0),
         },
     )
 
@@ -122,7 +112,7 @@ def person_merge(request: HttpRequest) -> HttpResponse:
             "suggested": suggested,
             "conflicts": conflicts,
             "next": _safe_next(request),
-            "person_detail_routable": _routable("person_detail"),
+            "person_detail_routable": routable("person_detail", 0),
         },
     )
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from aidcases import access, services
 from aidcases.models import AidCase
 from aidcases.services import PersonData
+from aidcases.viewutils import add_service_errors, querystring_without_page, require_perm, routable
 from students import selectors
 from students import services as student_services
 from students.forms import (
@@ -29,33 +30,6 @@ from students.models import LeftBehindProfile, School, StudentProfile
 PAGE_SIZE = 50
 
 
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
-def _querystring_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
-def _add_service_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field_name, errors in exc.error_dict.items():
-            form.add_error(field_name if field_name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def _routable(url_name: str, *args) -> bool:
-    try:
-        reverse(url_name, args=args)
-    except NoReverseMatch:
-        return False
-    return True
-
-
 def _person_url(person) -> str | None:
     # The 一人一档 page lives in another feature module that may not be installed yet.
     try:
@@ -69,7 +43,7 @@ def _person_url(person) -> str | None:
 
 @login_required
 def school_list(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.view_person")
+    require_perm(request, "aidcases.view_person")
     townships = selectors.townships_for(user=request.user)
     form = SchoolFilterForm(request.GET or None, townships=townships)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -86,7 +60,7 @@ def school_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "qs": _querystring_without_page(request),
+            "qs": querystring_without_page(request),
             "can_edit": request.user.has_perm("aidcases.change_person"),
             "township_options": list(townships),
         },
@@ -96,7 +70,7 @@ def school_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def school_roster(request: HttpRequest, pk: int) -> HttpResponse:
     """一校一清册: every aided child of the school, printable on A4."""
-    _require(request, "aidcases.view_person")
+    require_perm(request, "aidcases.view_person")
     school = selectors.school_for_user_or_404(user=request.user, pk=pk)
     category = request.GET.get("category", "")
     if category not in ("", AidCase.Category.STUDENT, AidCase.Category.LEFT_BEHIND):
@@ -119,14 +93,14 @@ def school_roster(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "today": timezone.localdate(),
             "can_edit": request.user.has_perm("aidcases.change_person"),
-            "person_detail_routable": _routable("person_detail", 0),
+            "person_detail_routable": routable("person_detail", 0),
         },
     )
 
 
 @login_required
 def school_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "aidcases.change_person")
+    require_perm(request, "aidcases.change_person")
     townships = selectors.townships_for(user=request.user)
     initial = {}
     if request.user.area and request.user.area.level == "township":
@@ -142,7 +116,7 @@ def school_create(request: HttpRequest) -> HttpResponse:
                 stage=data["stage"],
             )
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("已新增学校“%(name)s”。") % {"name": school.name})
             return redirect("school_list")
@@ -152,7 +126,7 @@ def school_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def school_edit(request: HttpRequest, pk: int) -> HttpResponse:
     school = selectors.school_for_user_or_404(user=request.user, pk=pk)
-    _require(request, "aidcases.change_person")
+    require_perm(request, "aidcases.change_person")
     townships = selectors.townships_for(user=request.user)
     initial = {
         "name": school.name,
@@ -173,7 +147,7 @@ def school_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 is_active=data["is_active"],
             )
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if changed:
                 messages.success(request, _("已保存学校“%(name)s”。") % {"name": data["name"]})
@@ -238,7 +212,7 @@ def _after_save(request: HttpRequest, case: AidCase, changed: list[str], url_nam
 @login_required
 def student_profile_edit(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = _case_for_user_or_404(request, case_pk, AidCase.Category.STUDENT)
-    _require(request, "aidcases.change_person")
+    require_perm(request, "aidcases.change_person")
     profile = StudentProfile.objects.filter(case=case).select_related("school").first()
     township = selectors.township_of(case.person.area)
     initial = {}
@@ -271,7 +245,7 @@ def student_profile_edit(request: HttpRequest, case_pk: int) -> HttpResponse:
                     student_number=data["student_number"],
                 )
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return _after_save(request, case, changed, "student_profile_edit")
     return _profile_page(request, case=case, form=form, title=_("学生信息"))
@@ -280,7 +254,7 @@ def student_profile_edit(request: HttpRequest, case_pk: int) -> HttpResponse:
 @login_required
 def left_behind_profile_edit(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = _case_for_user_or_404(request, case_pk, AidCase.Category.LEFT_BEHIND)
-    _require(request, "aidcases.change_person")
+    require_perm(request, "aidcases.change_person")
     person = case.person
     profile = LeftBehindProfile.objects.filter(case=case).select_related("school").first()
     township = selectors.township_of(person.area)
@@ -328,7 +302,7 @@ def left_behind_profile_edit(request: HttpRequest, case_pk: int) -> HttpResponse
                 )
                 changed += profile_changed
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return _after_save(request, case, changed, "left_behind_profile_edit")
     return _profile_page(request, case=case, form=form, title=_("留守儿童信息"))
