@@ -35,3 +35,32 @@ def _areas_card(user: User) -> Card:
         "note": _("全县") if access.sees_everything(user) else str(user.area),
         "url": reverse("area_list"),
     }
+
+
+@register_card
+def _people_card(user: User) -> Card | None:
+    from django.db.models import Count, Q
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from aidcases import access
+    from aidcases.models import AidCase
+
+    if not user.has_perm("aidcases.view_person"):
+        return None
+    open_cases = access.scope(
+        AidCase.objects.filter(status=AidCase.Status.OPEN, person__is_active=True),
+        user,
+        area_field="person__area",
+    ).aggregate(
+        people=Count("person", distinct=True),
+        **{c: Count("pk", filter=Q(category=c)) for c in AidCase.Category.values},
+    )
+    labels = dict(AidCase.Category.choices)
+    note = "，".join(f"{labels[c]} {open_cases[c]}" for c in AidCase.Category.values)
+    return {
+        "title": _("在册帮扶对象"),
+        "value": open_cases["people"],
+        "note": note,
+        "url": reverse("person_list"),
+    }

@@ -41,6 +41,14 @@ def main() -> int:
         report.append("")
         report.append(harness.table(harness.run_pages(module.pages())))
         report.append("")
+    from benchmarks import bench_importing, bench_people_import
+
+    report.append("## imports")
+    rate = bench_importing.main()
+    report.append(f"- import engine `read`: {rate:,.0f} rows/s (10,000 rows x 15 columns)")
+    for label, seconds in bench_people_import.main():
+        report.append(f"- people import, {label}: {seconds:.1f} s")
+    report.append("")
     text = "\n".join(report)
     print(text)
     Path(__file__).with_name("results.md").write_text(text + "\n", encoding="utf-8")

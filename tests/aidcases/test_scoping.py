@@ -110,3 +110,14 @@ def test_area_q_scopes_a_related_area_field(world):
     # Users hang on areas too: a subtree filter through a relation.
     visible = User.objects.filter(access.area_q(world.officer_a, "area"))
     assert world.officer_a in visible and world.officer_b not in visible
+
+
+def test_dashboard_counts_only_the_users_own_people(client_for, officer_a, village_a, village_b):
+    from tests.factories import make_person
+
+    make_person(village_a, name="甲", category="student")
+    make_person(village_b, name="乙", category="tekun")
+    cards = client_for(officer_a).get(reverse("home")).context["cards"]
+    people = next(c for c in cards if c["title"] == "在册帮扶对象")
+    assert people["value"] == 1
+    assert "困难学生 1" in people["note"] and "特困人员 0" in people["note"]
