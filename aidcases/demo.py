@@ -65,3 +65,48 @@ def _by_township(villages: list[Area]) -> dict[int, list[Area]]:
     for village in villages:
         groups.setdefault(village.parent_id, []).append(village)
     return groups
+
+
+@register("review", order=90)
+def seed_review_queue(admin: User, rng: random.Random) -> str:
+    """People without an ID number and a likely duplicate, so the review queue
+    has something to show."""
+    if Person.objects.filter(area__path__startswith="/149901/").exclude(no_id_reason="").exists():
+        return "待核对记录：已有演示数据，跳过。"
+    twin = (
+        Person.objects.filter(area__path__startswith="/149901/", birth_date__isnull=False)
+        .exclude(guardian_phone="")
+        .order_by("id")
+        .first()
+    )
+    created = 0
+    if twin is not None:
+        # The same child entered again by another hand, without the ID number.
+        services.person_register(
+            acting_user=admin,
+            data=services.PersonData(
+                name=twin.name,
+                area=twin.area,
+                gender=twin.gender,
+                birth_date=twin.birth_date,
+                no_id_reason="登记时未带户口本，待补录",
+                guardian_name=twin.guardian_name,
+                guardian_phone=twin.guardian_phone,
+            ),
+        )
+        created += 1
+    villages = list(Area.objects.filter(level=Area.Level.VILLAGE, code__startswith="149901"))
+    for reason in ("未落户（事实无人抚养）", "身份证遗失，正在补办"):
+        birth = demo_birth(rng, 2012, 2018)
+        services.person_register(
+            acting_user=admin,
+            data=services.PersonData(
+                name=demo_name(rng),
+                area=rng.choice(villages),
+                gender=rng.choice(["male", "female"]),
+                birth_date=birth,
+                no_id_reason=reason,
+            ),
+        )
+        created += 1
+    return f"待核对记录：新增 {created} 条（无身份证号码、疑似重复）。"
