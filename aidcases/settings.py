@@ -144,6 +144,14 @@ else:
     EMBEDDED_REDIS = True
 
 
+# Shared by web processes (dashboard figures); tests keep a private in-memory one.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if TESTING
+    else {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+}
+
+
 def _celery_url(url: str) -> str:
     # redis-py spells a unix socket unix:///path; kombu wants redis+socket:///path.
     return "redis+socket://" + url[len("unix://") :] if url.startswith("unix://") else url

@@ -130,8 +130,9 @@ def _timed(label: str, func, results: list):
     return value
 
 
-def main() -> list[tuple[str, float]]:
-    _setup()
+def main(*, setup: bool = True) -> list[tuple[str, float]]:
+    if setup:  # `make bench` has set up the benchmark database already
+        _setup()
     from django.db import transaction
 
     # Everything is rolled back at the end: the shared benchmark database keeps its size
