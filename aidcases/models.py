@@ -319,6 +319,15 @@ class Person(models.Model):
             models.Index(fields=["guardian_phone"], name="person_guardian_phone"),
             models.Index(fields=["-created_at"], name="person_newest"),
             models.Index(fields=["name_sort", "id"], name="person_name_sort"),
+            # The list's "by birth date" orders, people without a date last.
+            models.Index(
+                models.F("birth_date").asc(nulls_last=True), "id", name="person_birth_asc"
+            ),
+            models.Index(
+                models.F("birth_date").desc(nulls_last=True),
+                models.F("id").desc(),
+                name="person_birth_desc",
+            ),
         ]
 
     def __str__(self) -> str:
