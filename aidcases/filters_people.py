@@ -26,7 +26,8 @@ from django.db.models import (
 from django.utils.translation import gettext_lazy as _
 
 from aidcases import access, selectors
-from aidcases.models import HARDSHIP_FLAGS, AidCase, Area, Person, User
+from aidcases.models import HARDSHIP_FLAGS, AidCase, Area, Person, User, hardship_level_choices
+from aidcases.widgets import FastSelect
 
 # Whitelisted sort keys → ORDER BY. `id` last keeps pages stable.
 SORTS: dict[str, tuple] = {
@@ -126,12 +127,14 @@ class PersonFilter(django_filters.FilterSet):
         queryset=Area.objects.none(),
         method="filter_subtree",
         empty_label=_("全部"),
+        widget=FastSelect,
     )
     village = VillageFilter(
         label=_("村(社区)"),
         queryset=Area.objects.none(),
         method="filter_subtree",
         empty_label=_("全部"),
+        widget=FastSelect,
     )
     category = django_filters.ChoiceFilter(
         label=_("帮扶类别（在册）"),
@@ -140,7 +143,7 @@ class PersonFilter(django_filters.FilterSet):
         empty_label=_("全部"),
     )
     level = django_filters.ChoiceFilter(
-        label=_("认定等级"), choices=AidCase.Level.choices, method=_noop, empty_label=_("全部")
+        label=_("认定等级"), choices=hardship_level_choices, method=_noop, empty_label=_("全部")
     )
     flags = django_filters.MultipleChoiceFilter(
         label=_("困难类型（符合任一）"),
@@ -149,7 +152,11 @@ class PersonFilter(django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
     )
     school = SchoolFilter(
-        label=_("就读学校"), queryset=Area.objects.none(), method=_noop, empty_label=_("全部")
+        label=_("就读学校"),
+        queryset=Area.objects.none(),
+        method=_noop,
+        empty_label=_("全部"),
+        widget=FastSelect,
     )
     grade = django_filters.CharFilter(label=_("年级"), method=_noop)
     status = django_filters.ChoiceFilter(
