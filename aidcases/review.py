@@ -77,7 +77,13 @@ def _name_birth_sql(where: str) -> str:
         # Only table names and constants are interpolated; values are parameters.
         f"SELECT a.id AS a_id, b.id AS b_id, '{KIND_NAME_BIRTH}' AS kind, "  # noqa: S608
         "(a.id_number_hash IS NOT NULL AND b.id_number_hash IS NOT NULL) AS both_ids "
-        f"FROM {person} a JOIN {person} b "
+        # Groups first: (name, birth date) that occur twice are few, and the
+        # (name, birth_date) index answers the grouping without reading rows.
+        f"FROM (SELECT name, birth_date FROM {person} WHERE is_active "
+        "AND merged_into_id IS NULL AND birth_date IS NOT NULL "
+        "GROUP BY name, birth_date HAVING count(*) > 1) g "
+        f"JOIN {person} a ON a.name = g.name AND a.birth_date = g.birth_date "
+        f"JOIN {person} b "
         f"ON b.name = a.name AND b.birth_date = a.birth_date AND {_ORDERED} "
         f"WHERE {_LIVE} {where}"
     )
