@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench install browser-deps clean
+.PHONY: run test lint format bench install test-deps clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（找不到 $(PYTHON)）"; exit 1; }
@@ -23,7 +23,7 @@ run: install
 	DEBUG=$${DEBUG:-true} $(PY) manage.py run_all
 
 ## make test: lint, then the whole suite (browser tests included) on real PostgreSQL.
-test: install browser-deps lint
+test: install test-deps lint
 	$(PY) -m pytest
 
 lint: install
@@ -34,9 +34,10 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-## Chromium and a CJK font for the browser tests (Debian, as root, when missing).
-browser-deps:
-	@bash scripts/browser-deps.sh
+## Chromium + a CJK font (browser tests) and docker-compose (compose file check),
+## with apt as root on Debian, when missing.
+test-deps:
+	@bash scripts/test-deps.sh
 
 bench: install
 	$(PY) -m benchmarks
