@@ -8,8 +8,8 @@ only when neither is installed.
 
 from __future__ import annotations
 
-import re
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
