@@ -540,7 +540,9 @@ def person_clean(
         _check_against_id(data, stored, errors)
         values["gender"], values["birth_date"] = stored.gender, stored.birth_date
     elif not id_number:
-        if data.gender not in Person.Gender.values and not (existing and existing.gender):
+        # A mistyped ID number would have given the gender: say only what is wrong.
+        missing = data.gender not in Person.Gender.values and not (existing and existing.gender)
+        if missing and not data.id_number:
             errors.setdefault("gender", []).append(_("请选择性别。"))
         values["gender"] = data.gender or (existing.gender if existing else "")
         values["birth_date"] = data.birth_date or (existing.birth_date if existing else None)

@@ -468,3 +468,14 @@ def test_officer_gets_404_for_another_townships_case(client_for, officer_a, vill
     )
     case.refresh_from_db()
     assert case.status == "open"
+
+
+def test_a_bad_id_number_is_one_error_not_also_a_missing_gender(village_a):
+    from django.core.exceptions import ValidationError
+
+    from aidcases import services
+
+    data = services.PersonData(name="张三", area=village_a, id_number="140822199001011234")
+    with pytest.raises(ValidationError) as caught:
+        services.person_clean(data)
+    assert set(caught.value.error_dict) == {"id_number"}
