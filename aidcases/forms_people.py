@@ -153,10 +153,7 @@ class PersonForm(forms.Form):
     def _id_help(person: Person) -> str:
         if not person.has_id_number:
             return str(_("当前未登记身份证号码；取得后请填写。"))
-        try:
-            masked = pii.mask_id_number(pii.decrypt(person.id_number_encrypted))
-        except pii.DecryptionError:
-            masked = "*" * 14 + person.id_number_last4
+        masked = person.masked_id_number
         return str(_("留空表示不修改（当前：%(masked)s）")) % {"masked": masked}
 
     @classmethod

@@ -351,6 +351,19 @@ class Person(models.Model):
         return bool(self.id_number_hash)
 
     @property
+    def masked_id_number(self) -> str:
+        """140822********123X — what screens and exports show; "" without an ID.
+        A key that no longer opens the number still shows the last four."""
+        from aidcases import pii
+
+        if not self.has_id_number:
+            return ""
+        try:
+            return pii.mask_id_number(pii.decrypt(self.id_number_encrypted))
+        except pii.DecryptionError:
+            return "*" * 14 + self.id_number_last4
+
+    @property
     def age(self) -> int | None:
         if self.birth_date is None:
             return None

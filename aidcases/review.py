@@ -139,12 +139,7 @@ class ReviewPerson:
 
     @cached_property
     def masked_id(self) -> str:
-        if not self.person.has_id_number:
-            return ""
-        try:
-            return pii.mask_id_number(pii.decrypt(self.person.id_number_encrypted))
-        except pii.DecryptionError:
-            return f"**************{self.person.id_number_last4}"
+        return self.person.masked_id_number
 
     @property
     def masked_guardian_phone(self) -> str:

@@ -845,20 +845,31 @@ TEKUN_FIELDS = (
 )
 
 
-def tekun_profile_save(*, acting_user: User, case: AidCase, **values) -> TekunProfile:
+def case_profile_save(
+    *,
+    acting_user: User,
+    case: AidCase,
+    model: type[models.Model],
+    fields: tuple[str, ...],
+    category: str,
+    values: dict,
+) -> tuple[models.Model, list[str]]:
+    """Create or update a case's one-to-one profile (特困, student, left-behind …);
+    returns (profile, changed field names). Audited when anything was written."""
     _require_perm(acting_user, "aidcases.change_person")
-    if case.category != AidCase.Category.TEKUN:
-        raise ValueError("not a tekun case")
+    if case.category != category:
+        raise ValueError(f"case {case.pk} is not {category}")
     if not _can_write_in(acting_user, case.person.area):
         raise PermissionDenied
     with transaction.atomic(), _acting(acting_user):
-        profile, _created = TekunProfile.objects.get_or_create(case=case)
-        changed = [k for k in TEKUN_FIELDS if k in values and getattr(profile, k) != values[k]]
+        profile, created = model.objects.get_or_create(case=case)
+        changed = [k for k in fields if k in values and getattr(profile, k) != values[k]]
         for k in changed:
             setattr(profile, k, values[k])
         if changed:
             profile.full_clean()
             profile.save()
+        if changed or created:
             audit_log(
                 actor=acting_user,
                 verb="case.profile",
@@ -866,6 +877,18 @@ def tekun_profile_save(*, acting_user: User, case: AidCase, **values) -> TekunPr
                 area=case.person.area,
                 details={"fields": changed},
             )
+    return profile, changed
+
+
+def tekun_profile_save(*, acting_user: User, case: AidCase, **values) -> TekunProfile:
+    profile, _changed = case_profile_save(
+        acting_user=acting_user,
+        case=case,
+        model=TekunProfile,
+        fields=TEKUN_FIELDS,
+        category=AidCase.Category.TEKUN,
+        values=values,
+    )
     return profile
 
 

@@ -80,15 +80,6 @@ def _record_view(user, person: Person) -> None:
         services.person_record_view(acting_user=user, person=person)
 
 
-def _masked_id(person: Person) -> str:
-    if not person.has_id_number:
-        return ""
-    try:
-        return pii.mask_id_number(pii.decrypt(person.id_number_encrypted))
-    except pii.DecryptionError:
-        return f"**************{person.id_number_last4}"
-
-
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
@@ -114,7 +105,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "photo": photo,
             "area_name": person.area.full_name(),
-            "masked_id": _masked_id(person),
+            "masked_id": person.masked_id_number,
             "masked_phone": pii.mask_phone(person.phone) if person.phone else "",
             "masked_guardian_phone": (
                 pii.mask_phone(person.guardian_phone) if person.guardian_phone else ""

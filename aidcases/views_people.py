@@ -28,7 +28,7 @@ from aidcases.forms_people import (
     PersonForm,
     TekunProfileForm,
 )
-from aidcases.models import AidCase, Area, Person, TekunProfile
+from aidcases.models import AidCase, Area, TekunProfile
 from aidcases.pagination import paginate
 from aidcases.viewutils import add_service_errors, require_perm
 
@@ -49,15 +49,6 @@ def _has_detail_page() -> bool:
     except NoReverseMatch:
         return False
     return True
-
-
-def masked_id(person: Person) -> str:
-    if not person.has_id_number:
-        return ""
-    try:
-        return pii.mask_id_number(pii.decrypt(person.id_number_encrypted))
-    except pii.DecryptionError:
-        return "*" * 14 + person.id_number_last4
 
 
 def _case_for_user_or_404(request: HttpRequest, pk: int) -> AidCase:
@@ -87,7 +78,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         count_queryset=filterset.qs,
     )
     for person in page:
-        person.masked_id = masked_id(person)
+        person.masked_id = person.masked_id_number
         person.masked_phone = pii.mask_phone(person.phone) if person.phone else ""
         person.open_levels = sorted(
             {c.get_hardship_level_display() for c in person.open_cases if c.hardship_level}

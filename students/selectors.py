@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
 
-from aidcases import access, pii
+from aidcases import access
 from aidcases.models import AidCase, Area, Person, User
 from students.models import LeftBehindProfile, School, StudentProfile
 
@@ -152,12 +152,7 @@ class RosterRow:
 
     @property
     def masked_id(self) -> str:
-        if not self.person.has_id_number:
-            return ""
-        try:
-            return pii.mask_id_number(pii.decrypt(self.person.id_number_encrypted))
-        except pii.DecryptionError:
-            return f"**************{self.person.id_number_last4}"
+        return self.person.masked_id_number
 
     @property
     def village(self) -> str:

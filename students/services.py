@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from aidcases.audit import audit_log
 from aidcases.models import AidCase, Area, User
-from aidcases.services import _acting, _can_write_in, _require_perm
+from aidcases.services import _acting, _can_write_in, _require_perm, case_profile_save
 from students.models import LeftBehindProfile, School, StudentProfile
 
 STUDENT_FIELDS = ("school", "grade", "class_name", "enrolment_year", "student_number")
@@ -69,34 +69,9 @@ def _guess_stage(name: str) -> str:
     return ""
 
 
-def _profile_save(*, acting_user, case, model, fields, category, values):
-    _require_perm(acting_user, "aidcases.change_person")
-    if case.category != category:
-        raise ValueError(f"case {case.pk} is not {category}")
-    if not _can_write_in(acting_user, case.person.area):
-        raise PermissionDenied
-    with transaction.atomic(), _acting(acting_user):
-        profile, created = model.objects.get_or_create(case=case)
-        changed = [k for k in fields if k in values and getattr(profile, k) != values[k]]
-        for k in changed:
-            setattr(profile, k, values[k])
-        if changed:
-            profile.full_clean()
-            profile.save()
-        if changed or created:
-            audit_log(
-                actor=acting_user,
-                verb="case.profile",
-                obj=case,
-                area=case.person.area,
-                details={"fields": changed},
-            )
-    return profile, changed
-
-
 def student_profile_save(*, acting_user: User, case: AidCase, **values):
     """Create or update; returns (profile, changed field names)."""
-    return _profile_save(
+    return case_profile_save(
         acting_user=acting_user,
         case=case,
         model=StudentProfile,
@@ -107,7 +82,7 @@ def student_profile_save(*, acting_user: User, case: AidCase, **values):
 
 
 def left_behind_profile_save(*, acting_user: User, case: AidCase, **values):
-    return _profile_save(
+    return case_profile_save(
         acting_user=acting_user,
         case=case,
         model=LeftBehindProfile,
