@@ -9,12 +9,12 @@ class AidcasesConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import signals as auth_signals
 
+        import aidcases.people.imports  # noqa: F401  (registers the roster import kind)
         from aidcases import (  # noqa: F401  (registers job kinds, seeders, archive sections)
             archive_sections,
             demo,
             exports,
             exports_people,
-            people_import,
             signals,
         )
 

@@ -44,7 +44,7 @@ urlpatterns = [
 for _module in (
     "aidcases.urls_people",
     "aidcases.urls_archive",
-    "aidcases.urls_import",
+    "aidcases.importing.urls",
     "aidcases.urls_review",
     "students.urls",
 ):

@@ -144,7 +144,7 @@ def main(*, setup: bool = True) -> list[tuple[str, float]]:
 
 
 def _run() -> list[tuple[str, float]]:
-    from aidcases import people_import
+    from aidcases.people import imports as people_import
 
     township, user = _township()
     seed = int(time.time()) % 10_000

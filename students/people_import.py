@@ -1,6 +1,6 @@
 """The 困难学生 and 留守儿童 rosters, registered with the hub's people import.
 
-The hub (``aidcases.people_import``) reads the common person columns and writes persons and
+The hub (``aidcases.people.imports``) reads the common person columns and writes persons and
 cases; this module adds the school columns and profile fields, finds schools by name within
 the township (unknown ones are created at commit and announced in the preview), and writes
 the profiles through this app's services. Imported from ``StudentsConfig.ready``.
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from aidcases import importing
-from aidcases import people_import as hub
 from aidcases.importing import Column
 from aidcases.models import AidCase, User
+from aidcases.people import imports as hub
 from students import services
 from students.models import LeftBehindProfile, School, StudentProfile
 
@@ -60,8 +62,15 @@ class SchoolProfileHandler(hub.ProfileHandler):
             ctx.data["new_schools"][name] = None
         return desired
 
-    def pending(self, ctx: hub.Context) -> list[str]:
-        return list(ctx.data["new_schools"])
+    def notes(self, ctx: hub.Context, *, done: bool) -> list[str]:
+        names = list(ctx.data["new_schools"])
+        if not names:
+            return []
+        label = _("新建学校") if done else _("将新建学校")
+        return [_("%(label)s：%(names)s") % {"label": label, "names": "、".join(names)}]
+
+    def audit_details(self, ctx: hub.Context) -> dict[str, Any]:
+        return {"schools": list(ctx.data["new_schools"])}
 
     def before_commit(self, ctx: hub.Context, user: User) -> None:
         for name in ctx.data["new_schools"]:
@@ -119,7 +128,9 @@ class LeftBehindHandler(SchoolProfileHandler):
         )
 
 
-GRADE = Column("grade", "年级", ("就读年级", "所在年级"), parse=hub.limited(20), example="三年级")
+GRADE = Column(
+    "grade", "年级", ("就读年级", "所在年级"), parse=importing.limited(20), example="三年级"
+)
 
 hub.register(
     AidCase.Category.STUDENT,
@@ -130,24 +141,24 @@ hub.register(
             "就读学校",
             SCHOOL_SYNONYMS,
             required=True,
-            parse=hub.limited(100, school_name),
+            parse=importing.limited(100, school_name),
             example="城关镇中心小学",
             help="本乡(镇)的学校；系统中没有的学校会在导入时新建",
         ),
         GRADE,
-        Column("class_name", "班级", ("所在班级",), parse=hub.limited(20), example="2班"),
+        Column("class_name", "班级", ("所在班级",), parse=importing.limited(20), example="2班"),
         Column(
             "enrolment_year",
             "入学年份",
             ("入学年度", "入学时间", "入学年月"),
-            parse=hub.year,
+            parse=importing.year,
             example="2021",
         ),
         Column(
             "student_number",
             "学籍号",
             ("学籍号码", "全国学籍号", "学籍编号"),
-            parse=hub.limited(30),
+            parse=importing.limited(30),
             help="请把该列设为“文本”格式",
         ),
     ),
@@ -162,7 +173,7 @@ hub.register(
             "school",
             "就读学校",
             SCHOOL_SYNONYMS,
-            parse=hub.limited(100, school_name),
+            parse=importing.limited(100, school_name),
             example="城关镇中心小学",
             help="系统中没有的学校会在导入时新建",
         ),
@@ -171,28 +182,28 @@ hub.register(
             "father_work_place",
             "父亲务工地",
             ("父亲务工地点", "父亲外出务工地", "父亲外出务工地点", "父亲打工地点"),
-            parse=hub.limited(100),
+            parse=importing.limited(100),
             example="山西太原",
         ),
         Column(
             "mother_work_place",
             "母亲务工地",
             ("母亲务工地点", "母亲外出务工地", "母亲外出务工地点", "母亲打工地点"),
-            parse=hub.limited(100),
+            parse=importing.limited(100),
         ),
-        Column("guardian_age", "监护人年龄", parse=hub.age, example="65"),
+        Column("guardian_age", "监护人年龄", parse=importing.age, example="65"),
         Column(
             "guardian_health",
             "监护人健康状况",
             ("监护人身体状况",),
-            parse=hub.limited(50),
+            parse=importing.limited(50),
             example="良好",
         ),
         Column(
             "teacher_name",
             "班主任",
             ("班主任姓名",),
-            parse=hub.limited(50, importing.name),
+            parse=importing.limited(50, importing.name),
         ),
         Column(
             "teacher_phone",
@@ -204,7 +215,7 @@ hub.register(
             "parent_contact_frequency",
             "父母联系频率",
             ("与父母联系频率", "联系频率", "亲子联系频率"),
-            parse=hub.limited(50),
+            parse=importing.limited(50),
             example="每周一次",
         ),
     ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from aidcases.models import Area, User
-from tests import jobkinds  # noqa: F401  (registers test-only job kinds)
+from tests import importkinds, jobkinds  # noqa: F401  (test-only import and job kinds)
 from tests.factories import AreaFactory, UserFactory, child_area
 
 PASSWORD = "correct-horse-9"

@@ -5,7 +5,7 @@ the arguments that point at *township B's* object. The walk then checks that
 officer A gets 403/404 for it (never the page), and that officer B — to whom the
 object belongs — gets `owner_status`. A new URL pattern without an entry fails
 `test_every_url_pattern_is_walked`, so later issues must extend this file when
-they add views.
+they add views (arguments that name no object, such as an import kind, go in `PAGE_URLS`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ OBJECT_URLS: dict[str, ObjectUrl] = {
 }
 
 
+# Pages whose arguments name no object of anyone's (an import kind's slug): walked like the
+# pages without arguments. url name → world → kwargs.
+PAGE_URLS: dict[str, Callable[[Any], dict]] = {}
+
+
 def _load_extensions() -> list:
     """tests/urlwalk_*.py modules add their URL entries and world objects."""
     import importlib
@@ -49,6 +54,7 @@ def _load_extensions() -> list:
         if info.name.startswith("urlwalk_"):
             module = importlib.import_module(f"tests.{info.name}")
             OBJECT_URLS.update(getattr(module, "OBJECT_URLS", {}))
+            PAGE_URLS.update(getattr(module, "PAGE_URLS", {}))
             modules.append(module)
     return modules
 

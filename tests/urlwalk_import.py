@@ -1,18 +1,28 @@
-"""Roster import URLs for the two-township walk (tests/urlwalk.py): an upload of township
-B's officer, reached by its token."""
+"""Import URLs for the two-township walk (tests/urlwalk.py): an upload of township B's
+officer, reached by its token; the upload pages of a kind name no object."""
 
 from __future__ import annotations
 
-from aidcases import people_import
+from aidcases.importing import flow, uploads
 from tests.factories import make_id_number
 from tests.urlwalk import ObjectUrl
 
+PAGE_URLS = {
+    "import_start": lambda w: {"kind": "people"},
+    "import_template": lambda w: {"kind": "people"},
+}
+
+
+def _upload(w) -> dict:
+    return {"kind": "people", "token": w.import_token_b}
+
+
 OBJECT_URLS = {
-    "people_import_preview": ObjectUrl(lambda w: {"token": w.import_token_b}),
-    "people_import_report": ObjectUrl(lambda w: {"token": w.import_token_b}),
-    "people_import_confirm": ObjectUrl(
-        lambda w: {"token": w.import_token_b}, owner_status=302, method="post"
-    ),
+    "import_preview": ObjectUrl(_upload),
+    "import_report": ObjectUrl(_upload),
+    "import_confirm": ObjectUrl(_upload, owner_status=302, method="post"),
+    # Last: the owner's cancel deletes the upload.
+    "import_cancel": ObjectUrl(_upload, owner_status=302, method="post"),
 }
 
 
@@ -23,11 +33,12 @@ def extend_world(world) -> None:
             f"东冶老人,{make_id_number()},{world.village_b.name}",
         ]
     ).encode()
-    world.import_token_b = people_import.upload_store(
+    upload = uploads.store(
         user=world.officer_b,
+        kind="people",
+        options={"category": "tekun", "township": world.township_b.pk},
         chunks=[content],
         file_name="东冶乡特困人员.csv",
-        category="tekun",
-        township=world.township_b,
     )
-    people_import.validate_upload(world.officer_b, world.import_token_b)
+    flow.check(upload)
+    world.import_token_b = upload.token

@@ -12,12 +12,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from aidcases import people_import, pii
+from aidcases import importing, pii
+from aidcases.importing import uploads
 from aidcases.models import AidCase, AuditEvent, Job, Person
 from tests.factories import make_id_number
 from tests.fixtures.rosters import write_roster
 
 HEADER = ["序号", "姓名", "性别", "身份证号码", "所在村", "联系电话", "供养方式"]
+JOB_ROWS = importing.get("people").job_rows
 MAN = make_id_number(date(1950, 5, 17))
 WOMAN = make_id_number(date(1948, 11, 2), female=True)
 
@@ -27,6 +29,9 @@ def rows():
         [1, "王老汉", "男", MAN, "南街村", "13812345678", "分散"],
         [2, "李婆婆", "女", WOMAN, "南街村三组", "0359-1234567", "集中供养"],
     ]
+
+
+TEMPLATE = "/imports/people/template/"
 
 
 def upload(client, path, township, category="tekun", **extra):
@@ -104,7 +109,7 @@ def test_bad_files_are_refused_on_the_form_with_a_chinese_message(
 def test_a_file_too_big_is_refused_before_it_is_read(
     tmp_path, monkeypatch, client_for, officer_a, township_a, village_a
 ):
-    monkeypatch.setattr("aidcases.forms_import.MAX_BYTES", 1024)
+    monkeypatch.setattr("aidcases.importing.forms.MAX_BYTES", 1024)
     path = write_roster(tmp_path / "a.xlsx", HEADER, rows())
 
     response = upload(client_for(officer_a), path, township_a)
@@ -120,7 +125,7 @@ def test_a_validation_job_for_an_expired_upload_fails_with_a_reason(
 
     client = client_for(officer_a)
     token = token_of(upload(client, write_roster(tmp_path / "a.xlsx", HEADER, rows()), township_a))
-    people_import.upload_delete(officer_a, token)
+    uploads.get(officer_a, token).delete()
 
     with pytest.raises(ValidationError), django_capture_on_commit_callbacks(execute=True):
         services.job_start(
@@ -140,19 +145,19 @@ def test_upload_preview_confirm(tmp_path, client_for, officer_a, township_a, vil
         upload(client, write_roster(tmp_path / "特困.xlsx", HEADER, rows()), township_a)
     )
 
-    preview = client.get(reverse("people_import_preview", args=[token]))
+    preview = client.get(reverse("import_preview", args=["people", token]))
 
     html = preview.content.decode()
     assert preview.status_code == 200
     assert 'data-testid="count-new">2<' in html
     assert pii.mask_id_number(MAN) in html and MAN not in html  # IDs masked
     assert Person.objects.count() == 0  # a preview writes nothing
-    done = client.post(reverse("people_import_confirm", args=[token]), follow=True)
+    done = client.post(reverse("import_confirm", args=["people", token]), follow=True)
     assert "已导入：新增 2，更新 0，未变 0" in done.content.decode()
     assert Person.objects.count() == 2
     assert AuditEvent.objects.get(verb="person.import").details["file"] == "特困.xlsx"
     # Confirming again (a double click, the back button) imports nothing twice.
-    again = client.post(reverse("people_import_confirm", args=[token]), follow=True)
+    again = client.post(reverse("import_confirm", args=["people", token]), follow=True)
     assert "已经导入过了" in again.content.decode()
     assert AuditEvent.objects.filter(verb="person.import").count() == 1
 
@@ -162,11 +167,13 @@ def test_the_same_file_uploaded_again_has_nothing_to_import(
 ):
     client = client_for(officer_a)
     path = write_roster(tmp_path / "a.xlsx", HEADER, rows())
-    client.post(reverse("people_import_confirm", args=[token_of(upload(client, path, township_a))]))
+    client.post(
+        reverse("import_confirm", args=["people", token_of(upload(client, path, township_a))])
+    )
 
     token = token_of(upload(client, path, township_a))
 
-    html = client.get(reverse("people_import_preview", args=[token])).content.decode()
+    html = client.get(reverse("import_preview", args=["people", token])).content.decode()
     assert 'data-testid="count-unchanged">2<' in html
     assert 'data-testid="import-nothing"' in html and 'data-testid="confirm-form"' not in html
 
@@ -181,7 +188,7 @@ def test_confirm_checks_the_file_again_before_writing(
     # Between preview and confirm, someone registers one of them in another township.
     make_person(village_b, name="王老汉", id_number=MAN)
 
-    response = client.post(reverse("people_import_confirm", args=[token]), follow=True)
+    response = client.post(reverse("import_confirm", args=["people", token]), follow=True)
 
     html = response.content.decode()
     assert "复核时发现 1 处问题，未导入任何内容" in html
@@ -199,7 +206,7 @@ def test_preview_lists_every_error_and_offers_the_check_workbook(
     client = client_for(officer_a)
     token = token_of(upload(client, write_roster(tmp_path / "a.xlsx", HEADER, bad), township_a))
 
-    html = client.get(reverse("people_import_preview", args=[token])).content.decode()
+    html = client.get(reverse("import_preview", args=["people", token])).content.decode()
 
     assert "整个文件都不会导入" in html
     assert "与第6行重复" in html and "与第4行重复" in html
@@ -208,7 +215,7 @@ def test_preview_lists_every_error_and_offers_the_check_workbook(
     assert "联系电话" in html
     assert 'data-testid="confirm-form"' not in html
 
-    report = client.get(reverse("people_import_report", args=[token]))
+    report = client.get(reverse("import_report", args=["people", token]))
     assert report.status_code == 200 and report["Cache-Control"] == "no-store"
     book = openpyxl.load_workbook(io.BytesIO(b"".join(report.streaming_content)))
     sheet = book.active
@@ -220,7 +227,7 @@ def test_preview_lists_every_error_and_offers_the_check_workbook(
     assert notes[5] is None  # rows without problems are kept, to fix the file in place
     assert AuditEvent.objects.filter(verb="person.import_check", actor=officer_a).count() == 1
     # And nothing was imported.
-    assert client.post(reverse("people_import_confirm", args=[token])).status_code == 302
+    assert client.post(reverse("import_confirm", args=["people", token])).status_code == 302
     assert Person.objects.count() == 0
 
 
@@ -231,10 +238,10 @@ def test_someone_elses_upload_is_not_found(
     token = token_of(upload(client, write_roster(tmp_path / "a.xlsx", HEADER, rows()), township_a))
 
     other = client_for(county_staff)
-    assert other.get(reverse("people_import_preview", args=[token])).status_code == 404
-    assert other.get(reverse("people_import_report", args=[token])).status_code == 404
-    assert other.post(reverse("people_import_confirm", args=[token])).status_code == 404
-    assert other.get(reverse("people_import_preview", args=["..%2F..%2Fetc"])).status_code == 404
+    assert other.get(reverse("import_preview", args=["people", token])).status_code == 404
+    assert other.get(reverse("import_report", args=["people", token])).status_code == 404
+    assert other.post(reverse("import_confirm", args=["people", token])).status_code == 404
+    assert other.get(reverse("import_preview", args=["people", "..%2F..%2Fetc"])).status_code == 404
 
 
 # --- template -------------------------------------------------------------------------------
@@ -242,7 +249,9 @@ def test_someone_elses_upload_is_not_found(
 
 @pytest.mark.parametrize("category", ["tekun", "student", "left_behind"])
 def test_template_downloads_for_each_category(client_for, officer_a, category):
-    response = client_for(officer_a).get(reverse("people_import_template"), {"category": category})
+    response = client_for(officer_a).get(
+        reverse("import_template", args=["people"]), {"category": category}
+    )
 
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
@@ -255,7 +264,7 @@ def test_template_round_trip_imports_cleanly(
     tmp_path, client_for, officer_a, township_a, village_a
 ):
     client = client_for(officer_a)
-    response = client.get(reverse("people_import_template"), {"category": "tekun"})
+    response = client.get(reverse("import_template", args=["people"]), {"category": "tekun"})
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     sheet = book.active
     header = [str(c.value).rstrip("*") for c in sheet[2]]
@@ -277,7 +286,7 @@ def test_template_round_trip_imports_cleanly(
     book.save(path)
 
     token = token_of(upload(client, path, township_a))
-    client.post(reverse("people_import_confirm", args=[token]))
+    client.post(reverse("import_confirm", args=["people", token]))
 
     case = Person.objects.get(name="王老汉").cases.get()
     assert case.hardship_level == "special" and case.flags == ["dibao", "disability"]
@@ -288,20 +297,22 @@ def test_the_templates_example_row_left_in_is_an_error(
     tmp_path, client_for, officer_a, township_a, village_a
 ):
     client = client_for(officer_a)
-    response = client.get(reverse("people_import_template"), {"category": "tekun"})
+    response = client.get(reverse("import_template", args=["people"]), {"category": "tekun"})
     path = tmp_path / "模板.xlsx"
     path.write_bytes(b"".join(response.streaming_content))
 
     token = token_of(upload(client, path, township_a))
 
-    html = client.get(reverse("people_import_preview", args=[token])).content.decode()
+    html = client.get(reverse("import_preview", args=["people", token])).content.decode()
     assert "这是导入模板中的示例行" in html
 
 
 def test_template_without_a_category_goes_back_to_the_form(client_for, officer_a):
-    response = client_for(officer_a).get(reverse("people_import_template"))
+    response = client_for(officer_a).get(reverse("import_template", args=["people"]))
 
-    assert response.status_code == 302 and response["Location"] == reverse("people_import")
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "import_start", args=["people"]
+    )
 
 
 # --- big files: the job path ----------------------------------------------------------------
@@ -320,7 +331,7 @@ def test_a_file_of_2000_rows_is_checked_and_imported_by_jobs(
     tmp_path, client_for, officer_a, township_a, village_a, django_capture_on_commit_callbacks
 ):
     client = client_for(officer_a)
-    path = big_roster(tmp_path, people_import.JOB_ROWS)
+    path = big_roster(tmp_path, JOB_ROWS)
 
     with django_capture_on_commit_callbacks(execute=True):
         token = token_of(upload(client, path, township_a))
@@ -328,21 +339,21 @@ def test_a_file_of_2000_rows_is_checked_and_imported_by_jobs(
     assert check.state == Job.State.SUCCEEDED and check.params == {"token": token}
     assert check.result_name == "特困人员花名册_导入检查.xlsx"
 
-    poll = client.get(reverse("people_import_preview", args=[token]), HTTP_HX_REQUEST="true")
+    poll = client.get(reverse("import_preview", args=["people", token]), HTTP_HX_REQUEST="true")
     assert poll["HX-Refresh"] == "true"
-    html = client.get(reverse("people_import_preview", args=[token])).content.decode()
-    assert f'data-testid="count-new">{people_import.JOB_ROWS}<' in html
+    html = client.get(reverse("import_preview", args=["people", token])).content.decode()
+    assert f'data-testid="count-new">{JOB_ROWS}<' in html
     assert Person.objects.count() == 0
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("people_import_confirm", args=[token]))
+        response = client.post(reverse("import_confirm", args=["people", token]))
     assert response.status_code == 302
     commit = Job.objects.get(kind="people_import_commit")
     assert commit.state == Job.State.SUCCEEDED, commit.error
-    assert Person.objects.count() == people_import.JOB_ROWS
-    assert AidCase.objects.filter(category="tekun").count() == people_import.JOB_ROWS
-    done = client.get(reverse("people_import_preview", args=[token])).content.decode()
-    assert f"已导入：新增 {people_import.JOB_ROWS}，更新 0，未变 0" in done
+    assert Person.objects.count() == JOB_ROWS
+    assert AidCase.objects.filter(category="tekun").count() == JOB_ROWS
+    done = client.get(reverse("import_preview", args=["people", token])).content.decode()
+    assert f"已导入：新增 {JOB_ROWS}，更新 0，未变 0" in done
     assert reverse("job_detail", args=[commit.pk]) in done
 
 
@@ -350,11 +361,11 @@ def test_the_preview_shows_the_job_progress_while_the_worker_runs(
     tmp_path, client_for, officer_a, township_a, village_a
 ):
     client = client_for(officer_a)
-    path = big_roster(tmp_path, people_import.JOB_ROWS)
+    path = big_roster(tmp_path, JOB_ROWS)
 
     token = token_of(upload(client, path, township_a))  # on_commit never runs: job pending
 
-    html = client.get(reverse("people_import_preview", args=[token])).content.decode()
+    html = client.get(reverse("import_preview", args=["people", token])).content.decode()
     assert 'data-testid="job-status"' in html and "正在检查文件" in html
-    poll = client.get(reverse("people_import_preview", args=[token]), HTTP_HX_REQUEST="true")
+    poll = client.get(reverse("import_preview", args=["people", token]), HTTP_HX_REQUEST="true")
     assert "HX-Refresh" not in poll

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from aidcases import people_import
 from aidcases.models import AidCase, AuditEvent, Person
+from aidcases.people import imports as people_import
 from students import services as student_services
 from students.models import LeftBehindProfile, School, StudentProfile
 from tests.factories import _system_user, make_id_number, make_person
@@ -71,8 +71,8 @@ def test_student_roster_matches_known_schools_and_creates_unknown_ones(
     path = write_roster(tmp_path / "学生.xlsx", STUDENT_HEADER, student_rows(), title="困难学生")
 
     plan = check(path, officer_a, township_a)
-    assert plan.pending == ["城关二中"]
-    assert plan.summary_line(done=False) == "新增 2，更新 0，未变 0；将新建学校：城关二中"
+    assert plan.notes == ["将新建学校：城关二中"]
+    assert plan.summary_line() == "新增 2，更新 0，未变 0；将新建学校：城关二中"
     result = people_import.commit(plan, officer_a)
 
     assert result.summary_line() == "新增 2，更新 0，未变 0；新建学校：城关二中"
@@ -98,7 +98,7 @@ def test_reimporting_a_student_roster_changes_nothing(tmp_path, officer_a, towns
 
     plan, result = run(path, officer_a, township_a)
 
-    assert plan.counts == {"new": 0, "updated": 0, "unchanged": 2} and plan.pending == []
+    assert plan.counts == {"new": 0, "updated": 0, "unchanged": 2} and plan.notes == []
     assert not result.written
     assert (AuditEvent.objects.count(), School.objects.count()) == (audits, schools)
 
@@ -186,7 +186,7 @@ def test_left_behind_roster_with_a_two_row_header(tmp_path, officer_a, township_
 
     plan, result = run(path, officer_a, township_a, LEFT_BEHIND)
 
-    assert result.counts["new"] == 1 and result.schools == ["城关小学"]
+    assert result.counts["new"] == 1 and result.notes == ["新建学校：城关小学"]
     girl = Person.objects.get()
     assert (girl.guardian_name, girl.guardian_phone) == ("李奶奶", "13912345678")
     profile = LeftBehindProfile.objects.get(case__person=girl)
@@ -214,7 +214,7 @@ def test_left_behind_school_is_optional_and_guardian_age_is_checked(
     ok = check(
         write_roster(tmp_path / "b.xlsx", header, rows[:1]), officer_a, township_a, LEFT_BEHIND
     )
-    assert ok.ok and ok.pending == []
+    assert ok.ok and ok.notes == []
     people_import.commit(ok, officer_a)
     assert LeftBehindProfile.objects.get().school is None
 

@@ -1,0 +1,19 @@
+"""URLs of every import kind (included at "" by aidcases/urls.py): /imports/<kind>/…"""
+
+from django.urls import path
+
+from aidcases.importing import views
+
+urlpatterns = [
+    path("imports/<slug:kind>/", views.import_start, name="import_start"),
+    path("imports/<slug:kind>/template/", views.import_template, name="import_template"),
+    path("imports/<slug:kind>/<str:token>/", views.import_preview, name="import_preview"),
+    path("imports/<slug:kind>/<str:token>/confirm/", views.import_confirm, name="import_confirm"),
+    path("imports/<slug:kind>/<str:token>/cancel/", views.import_cancel, name="import_cancel"),
+    path("imports/<slug:kind>/<str:token>/report/", views.import_report, name="import_report"),
+]
+
+# The addresses the registry's and the area tree's uploads always had (links, bookmarks).
+urlpatterns += [
+    path("people/import/", views.import_start, {"kind": "people"}, name="people_import"),
+]
