@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aidcases.audit import audit_log
 from aidcases.models import AidCase, Area, User
-from aidcases.services import _acting, _can_write_in, _require_perm, case_profile_save
+from aidcases.services import acting, case_profile_save, require_area, require_perm
 from students.models import LeftBehindProfile, School, StudentProfile
 
 STUDENT_FIELDS = ("school", "grade", "class_name", "enrolment_year", "student_number")
@@ -45,7 +45,7 @@ def school_get_or_create(
     school = School.objects.filter(area=township, name=name).first()
     if school is not None:
         return school, False
-    with _acting(acting_user):
+    with acting(acting_user):
         school = School(name=name, area=township, stage=stage or _guess_stage(name))
         school.full_clean()
         school.save()
@@ -111,14 +111,13 @@ def _require_unique_name(*, name: str, township: Area, exclude_pk: int | None = 
 def school_create(*, acting_user: User, name: str, township: Area, stage: str = "") -> School:
     """A new school from the school form: unlike school_get_or_create (imports,
     profile forms), a name already used in the township is an error."""
-    _require_perm(acting_user, "aidcases.change_person")
-    if not _can_write_in(acting_user, township):
-        raise PermissionDenied
+    require_perm(acting_user, "aidcases.change_person")
+    require_area(acting_user, township)
     name = school_normalize_name(name)
     if not name:
         raise ValidationError({"name": _("请填写学校名称。")})
     _require_township(township)
-    with transaction.atomic(), _acting(acting_user):
+    with transaction.atomic(), acting(acting_user):
         _require_unique_name(name=name, township=township)
         school = School(name=name, area=township, stage=stage or _guess_stage(name))
         school.full_clean()
@@ -137,15 +136,14 @@ def school_update(
     is_active: bool = True,
 ) -> list[str]:
     """Rename, move, re-stage or (de)activate a school. Returns changed field names."""
-    _require_perm(acting_user, "aidcases.change_person")
-    if not (_can_write_in(acting_user, school.area) and _can_write_in(acting_user, township)):
-        raise PermissionDenied
+    require_perm(acting_user, "aidcases.change_person")
+    require_area(acting_user, school.area, township)
     name = school_normalize_name(name)
     if not name:
         raise ValidationError({"name": _("请填写学校名称。")})
     _require_township(township)
     stage = stage or _guess_stage(name)
-    with transaction.atomic(), _acting(acting_user):
+    with transaction.atomic(), acting(acting_user):
         school = School.objects.select_for_update().get(pk=school.pk)
         new = {"name": name, "area_id": township.pk, "stage": stage, "is_active": is_active}
         changed = [k for k, v in new.items() if getattr(school, k) != v]
