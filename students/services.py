@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aidcases.audit import audit_log
 from aidcases.models import AidCase, Area, User
-from aidcases.services import _acting, _can_write_in, _require_perm, case_profile_save
+from aidcases.services import acting, case_profile_save, require_area, require_perm
 from students.models import LeftBehindProfile, School, StudentProfile
 
 STUDENT_FIELDS = ("school", "grade", "class_name", "enrolment_year", "student_number")
@@ -42,15 +42,22 @@ def school_get_or_create(
 ) -> tuple[School, bool]:
     """A school by name within a township, created when not yet known."""
     name = school_normalize_name(name)
-    school = School.objects.filter(area=township, name=name).first()
+    school = school_find(name=name, township=township)
     if school is not None:
         return school, False
-    with _acting(acting_user):
-        school = School(name=name, area=township, stage=stage or _guess_stage(name))
-        school.full_clean()
-        school.save()
-    audit_log(actor=acting_user, verb="school.create", obj=school, area=township)
+    with acting(acting_user):
+        school = _school_insert(acting_user=acting_user, name=name, township=township, stage=stage)
     return school, True
+
+
+def _school_insert(*, acting_user: User | None, name: str, township: Area, stage: str) -> School:
+    """Store a new school and its audit row; the caller holds the transaction and
+    the `acting` context, and has checked the name."""
+    school = School(name=name, area=township, stage=stage or _guess_stage(name))
+    school.full_clean()
+    school.save()
+    audit_log(actor=acting_user, verb="school.create", obj=school, area=township)
+    return school
 
 
 def _guess_stage(name: str) -> str:
@@ -92,9 +99,14 @@ def left_behind_profile_save(*, acting_user: User, case: AidCase, **values):
     )
 
 
-def _require_township(township: Area) -> None:
+def _school_clean(*, name: str, township: Area) -> str:
+    """The normalised name of a school from the school form; the township must be one."""
+    name = school_normalize_name(name)
+    if not name:
+        raise ValidationError({"name": _("请填写学校名称。")})
     if township.level != Area.Level.TOWNSHIP:
         raise ValidationError({"area": _("学校应挂在乡(镇)一级，请选择乡(镇)。")})
+    return name
 
 
 def _require_unique_name(*, name: str, township: Area, exclude_pk: int | None = None) -> None:
@@ -111,19 +123,12 @@ def _require_unique_name(*, name: str, township: Area, exclude_pk: int | None = 
 def school_create(*, acting_user: User, name: str, township: Area, stage: str = "") -> School:
     """A new school from the school form: unlike school_get_or_create (imports,
     profile forms), a name already used in the township is an error."""
-    _require_perm(acting_user, "aidcases.change_person")
-    if not _can_write_in(acting_user, township):
-        raise PermissionDenied
-    name = school_normalize_name(name)
-    if not name:
-        raise ValidationError({"name": _("请填写学校名称。")})
-    _require_township(township)
-    with transaction.atomic(), _acting(acting_user):
+    require_perm(acting_user, "aidcases.change_person")
+    require_area(acting_user, township)
+    name = _school_clean(name=name, township=township)
+    with transaction.atomic(), acting(acting_user):
         _require_unique_name(name=name, township=township)
-        school = School(name=name, area=township, stage=stage or _guess_stage(name))
-        school.full_clean()
-        school.save()
-        audit_log(actor=acting_user, verb="school.create", obj=school, area=township)
+        school = _school_insert(acting_user=acting_user, name=name, township=township, stage=stage)
     return school
 
 
@@ -137,15 +142,11 @@ def school_update(
     is_active: bool = True,
 ) -> list[str]:
     """Rename, move, re-stage or (de)activate a school. Returns changed field names."""
-    _require_perm(acting_user, "aidcases.change_person")
-    if not (_can_write_in(acting_user, school.area) and _can_write_in(acting_user, township)):
-        raise PermissionDenied
-    name = school_normalize_name(name)
-    if not name:
-        raise ValidationError({"name": _("请填写学校名称。")})
-    _require_township(township)
+    require_perm(acting_user, "aidcases.change_person")
+    require_area(acting_user, school.area, township)
+    name = _school_clean(name=name, township=township)
     stage = stage or _guess_stage(name)
-    with transaction.atomic(), _acting(acting_user):
+    with transaction.atomic(), acting(acting_user):
         school = School.objects.select_for_update().get(pk=school.pk)
         new = {"name": name, "area_id": township.pk, "stage": stage, "is_active": is_active}
         changed = [k for k, v in new.items() if getattr(school, k) != v]

@@ -311,7 +311,7 @@ def test_failed_save_leaves_no_file_behind(officer_a, person, settings, monkeypa
     def boom(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(attachments, "audit_log", boom)
+    monkeypatch.setattr("aidcases.services.attachments.audit_log", boom)
 
     with pytest.raises(RuntimeError):
         add(officer_a, person, PDF, name="a.pdf")

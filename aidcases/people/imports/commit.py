@@ -56,7 +56,7 @@ def commit(plan: Plan, user: User, *, progress: Progress | None = None) -> Resul
     done = 0
     last = 0
     try:
-        with transaction.atomic(), services._acting(user):
+        with transaction.atomic(), services.acting(user):
             handler.before_commit(ctx, user)
             new_rows = [row for row in todo if row.action == NEW]
             for batch in chunks(new_rows, BATCH):
