@@ -9,7 +9,8 @@ class AidcasesConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import signals as auth_signals
 
-        import aidcases.people.imports  # noqa: F401  (registers the roster import kind)
+        import aidcases.area_import
+        import aidcases.people.imports  # noqa: F401
         from aidcases import (  # noqa: F401  (registers job kinds, seeders, archive sections)
             archive_sections,
             demo,

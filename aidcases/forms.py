@@ -79,10 +79,3 @@ class PasswordResetForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password", exc)
         return data
-
-
-class AreaFileForm(forms.Form):
-    file = forms.FileField(
-        label=_("区划文件"),
-        help_text=_("Excel（.xlsx）或 CSV 文件，列：区划代码、名称、上级区划代码。"),
-    )

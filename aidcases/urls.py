@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from aidcases import views
+from aidcases.importing import views as import_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,7 +21,7 @@ urlpatterns = [
     ),
     # areas
     path("areas/", views.area_list, name="area_list"),
-    path("areas/load/", views.area_load, name="area_load"),
+    path("areas/load/", import_views.import_start, {"kind": "areas"}, name="area_load"),
     path("areas/<str:code>/", views.area_detail, name="area_detail"),
     # users
     path("users/", views.user_list, name="user_list"),

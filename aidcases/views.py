@@ -13,9 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from aidcases import access, selectors, services
-from aidcases.areafile import read_area_rows
 from aidcases.filters import AuditEventFilter, HistoryFilter
-from aidcases.forms import AreaFileForm, PasswordResetForm, UserForm
+from aidcases.forms import PasswordResetForm, UserForm
 from aidcases.models import Job, User
 from aidcases.pagination import paginate
 from aidcases.viewutils import add_service_errors, querystring_without_page, require_perm
@@ -86,29 +85,6 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
             "children": selectors.area_children(user=request.user, area=area),
         },
     )
-
-
-@login_required
-def area_load(request: HttpRequest) -> HttpResponse:
-    require_perm(request, "aidcases.manage_areas")
-    result = None
-    form = AreaFileForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            rows = read_area_rows(upload, upload.name)
-        except ValidationError as exc:
-            form.add_error("file", exc)
-        else:
-            result = services.areas_load(acting_user=request.user, rows=rows)
-            if not result.errors:
-                messages.success(
-                    request,
-                    _("导入完成：新增 %(c)d 个，更新 %(u)d 个，未变 %(n)d 个。")
-                    % {"c": result.created, "u": result.updated, "n": result.unchanged},
-                )
-                return redirect("area_list")
-    return render(request, "aidcases/area_load.html", {"form": form, "result": result})
 
 
 # --- users ------------------------------------------------------------------

@@ -31,6 +31,9 @@ from aidcases.models import User
 class ImportCommand(BaseCommand):
     #: The registered kind this command imports.
     kind_name: str = ""
+    #: Without --user, import as the system (no acting user; the audit row names none) rather
+    #: than as the first system admin: for set-up steps that run before any user exists.
+    runs_as_system: bool = False
 
     @property
     def kind(self) -> ImportKind:
@@ -56,17 +59,17 @@ class ImportCommand(BaseCommand):
         user = self.acting_user(opts.get("user"))
         options = self.options(user, **opts)
         try:
-            if not user.has_perm(kind.permission):
+            if user is not None and not user.has_perm(kind.permission):
                 raise PermissionDenied
             context = kind.context(user, options)
         except (PermissionDenied, UploadGone):
-            raise CommandError(f"用户 {user.username} 无权进行这项导入（{kind.title}）。") from None
+            raise CommandError(self.refused(user)) from None
         with file.open("rb") as stream:
             sheet = kind.read(stream, file.name, options)
         try:
             plan = kind.validate(sheet, acting_user=user, context=context, file_name=file.name)
         except PermissionDenied:
-            raise CommandError(f"用户 {user.username} 无权进行这项导入（{kind.title}）。") from None
+            raise CommandError(self.refused(user)) from None
         for warning in plan.report.warnings:
             self.stderr.write(str(warning))
         if not plan.ok:
@@ -87,12 +90,18 @@ class ImportCommand(BaseCommand):
     def preview_line(plan: registry.Plan) -> str:
         return summary_line(plan.counts, plan.notes)
 
-    def acting_user(self, username: str | None) -> User:
+    def refused(self, user: User | None) -> str:
+        who = user.username if user is not None else "系统"
+        return f"用户 {who} 无权进行这项导入（{self.kind.title}）。"
+
+    def acting_user(self, username: str | None) -> User | None:
         if username:
             user = User.objects.filter(username=username, is_active=True).first()
             if user is None:
                 raise CommandError(f"找不到启用的用户：{username}")
             return user
+        if self.runs_as_system:
+            return None
         user = User.objects.filter(role=User.Role.ADMIN, is_active=True).order_by("pk").first()
         if user is None:
             raise CommandError("没有启用的系统管理员，请用 --user 指定导入人。")

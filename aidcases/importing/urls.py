@@ -13,7 +13,8 @@ urlpatterns = [
     path("imports/<slug:kind>/<str:token>/report/", views.import_report, name="import_report"),
 ]
 
-# The addresses the registry's and the area tree's uploads always had (links, bookmarks).
+# The address the registry's roster upload always had (links, bookmarks); the area tree's
+# (areas/load/) is in aidcases/urls.py, before areas/<code>/.
 urlpatterns += [
     path("people/import/", views.import_start, {"kind": "people"}, name="people_import"),
 ]

@@ -23,7 +23,14 @@ The rules every write here follows (and a leaf app's services too):
   `acting(acting_user)` so the trigger-written history names who did it.
 """
 
-from aidcases.services.areas import LEVEL_BY_DEPTH, AreaLoadResult, AreaRow, areas_load
+from aidcases.services.areas import (
+    LEVEL_BY_DEPTH,
+    AreaCheck,
+    AreaLoadResult,
+    AreaRow,
+    areas_check,
+    areas_load,
+)
 from aidcases.services.attachments import (
     attachment_add,
     attachment_record_download,
@@ -88,8 +95,10 @@ __all__ = [
     "user_update",
     # areas
     "LEVEL_BY_DEPTH",
+    "AreaCheck",
     "AreaLoadResult",
     "AreaRow",
+    "areas_check",
     "areas_load",
     # jobs
     "job_delete_expired_files",

@@ -60,37 +60,58 @@ class AreaLoadResult:
     errors: list[str] = field(default_factory=list)
 
 
-def areas_load(*, acting_user: User | None, rows: list[AreaRow]) -> AreaLoadResult:
-    """Create or update areas from (code, name, parent code) rows. All or nothing.
+@dataclass
+class AreaCheck:
+    """What loading the rows would do, found without writing: every problem as (row, column,
+    message), and for each good row whether it is new, changes (with what) or stays."""
 
-    The level follows from the depth in the tree: a root is a county, its
-    children townships, then villages, hamlets, groups. Loading the same rows
-    again changes nothing.
+    rows: dict[str, AreaRow] = field(default_factory=dict)  # by code, the rows without error
+    paths: dict[str, str] = field(default_factory=dict)
+    existing: dict[str, Area] = field(default_factory=dict)
+    problems: list[tuple[int, str, str]] = field(default_factory=list)
+    actions: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+
+    def problem(self, row: AreaRow, column: str, message: str) -> None:
+        self.problems.append((row.line, column, message))
+
+    @property
+    def error_lines(self) -> list[str]:
+        """ "第4行：区划代码“14990110A”应为数字。" each, in the order found."""
+        return [_("第%(line)d行：%(message)s") % {"line": line, "message": message}
+                for line, _column, message in self.problems]  # fmt: skip
+
+
+def areas_check(*, rows: list[AreaRow]) -> AreaCheck:
+    """Check (code, name, parent code) rows against each other and the tree; write nothing.
+
+    The level follows from the depth in the tree: a root is a county, its children townships,
+    then villages, hamlets, groups.
     """
-    result = AreaLoadResult()
-    existing = {a.code: a for a in Area.objects.all()}
-    by_code: dict[str, AreaRow] = {}
+    check = AreaCheck(existing={a.code: a for a in Area.objects.select_related("parent")})
+    existing, by_code = check.existing, check.rows
+    code_label, name_label, parent_label = _("区划代码"), _("名称"), _("上级区划代码")
     for row in rows:
         if not row.code.isdigit():
-            result.errors.append(_("第%(line)d行：区划代码“%(code)s”应为数字。") % vars(row))
+            check.problem(row, code_label, _("区划代码“%(code)s”应为数字。") % vars(row))
         elif len(row.code) > CODE_MAX_LENGTH:
-            result.errors.append(
-                _("第%(line)d行：区划代码“%(code)s”超过%(max)d位。")
-                % {**vars(row), "max": CODE_MAX_LENGTH}
+            check.problem(
+                row,
+                code_label,
+                _("区划代码“%(code)s”超过%(max)d位。") % {**vars(row), "max": CODE_MAX_LENGTH},
             )
         elif not row.name:
-            result.errors.append(_("第%(line)d行：名称不能为空。") % vars(row))
+            check.problem(row, name_label, _("名称不能为空。"))
         elif len(row.name) > NAME_MAX_LENGTH:
-            result.errors.append(
-                _("第%(line)d行：名称超过%(max)d个字。") % {**vars(row), "max": NAME_MAX_LENGTH}
-            )
+            check.problem(row, name_label, _("名称超过%(max)d个字。") % {"max": NAME_MAX_LENGTH})
         elif row.code in by_code:
-            result.errors.append(
-                _("第%(line)d行：区划代码%(code)s重复（第%(first)d行已出现）。")
-                % {**vars(row), "first": by_code[row.code].line}
+            check.problem(
+                row,
+                code_label,
+                _("区划代码%(code)s重复（第%(first)d行已出现）。")
+                % {**vars(row), "first": by_code[row.code].line},
             )
         elif row.parent_code == row.code:
-            result.errors.append(_("第%(line)d行：上级区划代码不能是自己。") % vars(row))
+            check.problem(row, parent_label, _("上级区划代码不能是自己。"))
         else:
             by_code[row.code] = row
 
@@ -100,7 +121,7 @@ def areas_load(*, acting_user: User | None, rows: list[AreaRow]) -> AreaLoadResu
         area = existing.get(code)
         return area.parent.code if area and area.parent_id else ""
 
-    paths: dict[str, str] = {}
+    paths = check.paths
 
     def path_of(code: str, seen: tuple[str, ...] = ()) -> str | None:
         if code in paths:
@@ -121,19 +142,46 @@ def areas_load(*, acting_user: User | None, rows: list[AreaRow]) -> AreaLoadResu
 
     for row in by_code.values():
         if row.parent_code and row.parent_code not in by_code and row.parent_code not in existing:
-            result.errors.append(_("第%(line)d行：上级区划代码%(parent_code)s不存在。") % vars(row))
+            check.problem(row, parent_label, _("上级区划代码%(parent_code)s不存在。") % vars(row))
             continue
         path = path_of(row.code)
         if path is None:
-            result.errors.append(_("第%(line)d行：上级关系形成了循环。") % vars(row))
+            check.problem(row, parent_label, _("上级关系形成了循环。"))
         elif _depth(path) + _moved_height(existing.get(row.code), path, existing, by_code) > len(
             LEVEL_BY_DEPTH
         ):
-            result.errors.append(
-                _("第%(line)d行：层级超过五级（县/乡/村/自然村/组）。") % vars(row)
-            )
-    if result.errors:
+            check.problem(row, parent_label, _("层级超过五级（县/乡/村/自然村/组）。"))
+        else:
+            check.actions[row.code] = _action(row, path, existing)
+    return check
+
+
+def _action(row: AreaRow, path: str, existing: dict[str, Area]) -> tuple[str, list[str]]:
+    """("new" | "updated" | "unchanged", the changed things in words) for one good row."""
+    area = existing.get(row.code)
+    if area is None:
+        return "new", []
+    changes = []
+    if area.name != row.name:
+        changes.append(_("名称"))
+    if (area.parent.code if area.parent_id else "") != row.parent_code:
+        changes.append(_("上级区划"))
+    elif area.path != path or area.level != LEVEL_BY_DEPTH[path.count("/") - 2]:
+        changes.append(_("层级位置"))
+    return ("updated" if changes else "unchanged"), changes
+
+
+def areas_load(*, acting_user: User | None, rows: list[AreaRow]) -> AreaLoadResult:
+    """Create or update areas from (code, name, parent code) rows. All or nothing: with any
+    problem (``areas_check``) nothing is written and ``errors`` says why. Loading the same
+    rows again changes nothing. ``acting_user`` None is the system (set-up, before any user).
+    """
+    result = AreaLoadResult()
+    check = areas_check(rows=rows)
+    if check.problems:
+        result.errors = check.error_lines
         return result
+    existing, by_code, paths = check.existing, check.rows, check.paths
 
     with transaction.atomic(), acting(acting_user):
         moved: list[tuple[str, str]] = []

@@ -243,9 +243,9 @@ def test_move_that_pushes_the_subtree_below_five_levels_is_refused(db, tmp_path)
     # 城关镇 has village → hamlet → group below it; under 东冶村 its group would
     # sit seven levels deep.
     rows = [("149901101", "城关镇", "149901201201")]
-    _, err = load_fails(write(tmp_path, "b.csv", csv_bytes(rows, encoding="utf-8-sig")))
+    err, _ = load_fails(write(tmp_path, "b.csv", csv_bytes(rows, encoding="utf-8-sig")))
 
-    assert "第2行：层级超过五级" in err
+    assert "第2行 [上级区划代码] 层级超过五级" in err
     assert tree_snapshot() == before
 
 
@@ -262,11 +262,11 @@ def test_duplicate_code_is_refused_naming_both_rows(db, tmp_path):
     rows = [*TREE[:3], ("149901101", "又一个城关镇", "149901")]
     path = write(tmp_path, "areas.xlsx", xlsx_bytes(rows))
 
-    message, err = load_fails(path)
+    message, _ = load_fails(path)
 
     # Title on row 1, header on row 2: the data start on Excel row 3.
-    assert "第6行：区划代码149901101重复（第4行已出现）。" in err
-    assert "1 处错误，未导入任何内容" in message
+    assert "第6行 [区划代码] 区划代码149901101重复（第4行已出现）。" in message
+    assert "共 1 处问题，未导入任何内容" in message
     assert_nothing_written()
 
 
@@ -274,9 +274,9 @@ def test_unknown_parent_is_refused(db, tmp_path):
     rows = [*TREE[:2], ("149909101", "无主镇", "149909")]
     path = write(tmp_path, "areas.csv", csv_bytes(rows, encoding="utf-8-sig"))
 
-    _, err = load_fails(path)
+    err, _ = load_fails(path)
 
-    assert "第4行：上级区划代码149909不存在。" in err
+    assert "第4行 [上级区划代码] 上级区划代码149909不存在。" in err
     assert_nothing_written()
 
 
@@ -284,9 +284,9 @@ def test_non_digit_code_is_refused(db, tmp_path):
     rows = [*TREE[:2], ("14990110A", "坏代码镇", "149901")]
     path = write(tmp_path, "areas.csv", csv_bytes(rows, encoding="utf-8-sig"))
 
-    _, err = load_fails(path)
+    err, _ = load_fails(path)
 
-    assert "第4行：区划代码“14990110A”应为数字。" in err
+    assert "第4行 [区划代码] 区划代码“14990110A”应为数字。" in err
     assert_nothing_written()
 
 
@@ -299,10 +299,10 @@ def test_every_error_is_reported_at_once(db, tmp_path):
     ]
     path = write(tmp_path, "areas.csv", csv_bytes(rows, encoding="utf-8-sig"))
 
-    message, err = load_fails(path)
+    message, _ = load_fails(path)
 
-    assert "3 处错误" in message
-    assert "第4行" in err and "第5行：名称不能为空。" in err and "第6行" in err
+    assert "共 3 处问题" in message
+    assert "第4行" in message and "第5行 [名称] 名称不能为空。" in message and "第6行" in message
     assert_nothing_written()
 
 
@@ -325,7 +325,7 @@ def test_parent_cycle_is_refused(db, tmp_path):
     ]
     path = write(tmp_path, "areas.csv", csv_bytes(rows, encoding="utf-8-sig"))
 
-    _, err = load_fails(path)
+    err, _ = load_fails(path)
 
     assert "上级关系形成了循环" in err
     assert_nothing_written()
@@ -335,9 +335,9 @@ def test_more_than_five_levels_is_refused(db, tmp_path):
     rows = [*TREE, ("900003", "组下之组", "900002")]
     path = write(tmp_path, "areas.csv", csv_bytes(rows, encoding="utf-8-sig"))
 
-    _, err = load_fails(path)
+    err, _ = load_fails(path)
 
-    assert "第9行：层级超过五级" in err
+    assert "第9行 [上级区划代码] 层级超过五级" in err
     assert_nothing_written()
 
 
@@ -347,7 +347,7 @@ def test_too_long_code_is_a_row_error_not_a_crash(db, tmp_path):
     rows = [*TREE[:2], ("1499011012011011", "超长代码组", "149901101")]
     path = write(tmp_path, "areas.csv", csv_bytes(rows, encoding="utf-8-sig"))
 
-    _, err = load_fails(path)
+    err, _ = load_fails(path)
 
     assert "第4行" in err
     assert_nothing_written()
@@ -398,34 +398,39 @@ def test_admin_uploads_area_file(client_for, admin):
     response = upload(client, "区划.xlsx", xlsx_bytes(TREE))
 
     assert response.status_code == 302
-    assert response.url == reverse("area_list")
+    preview = client.get(response.url).content.decode()
+    assert 'data-testid="count-new">6<' in preview and 'data-testid="count-unchanged">1<' in preview
+    assert Area.objects.count() == 1  # the preview writes nothing
+    done = client.post(response.url + "confirm/", follow=True).content.decode()
+    assert "已导入：新增 6，更新 0，未变 1" in done
     assert Area.objects.count() == 7
     assert Area.objects.get(code="900002").level == "group"
     event = AuditEvent.objects.get(verb="area.load")
     assert event.actor == admin
     assert event.details == {"created": 6, "updated": 0}
-    page = client.get(response.url).content.decode()
-    assert "导入完成：新增 6 个，更新 0 个，未变 1 个。" in page
 
 
 def test_upload_of_gbk_csv_works(client_for, admin):
-    response = upload(client_for(admin), "areas.csv", csv_bytes(TREE, encoding="gbk"))
+    client = client_for(admin)
+    response = upload(client, "areas.csv", csv_bytes(TREE, encoding="gbk"))
+    client.post(response.url + "confirm/")
 
-    assert response.status_code == 302
     assert Area.objects.get(code="900001").name == "南街自然村"
 
 
 def test_upload_with_errors_shows_them_and_writes_nothing(client_for, admin):
     rows = [*TREE[1:3], ("14990110A", "坏代码镇", "149901"), ("149901301", "新镇", "888888")]
     before = tree_snapshot()
+    client = client_for(admin)
 
-    response = upload(client_for(admin), "areas.csv", csv_bytes(rows, encoding="utf-8-sig"))
+    response = upload(client, "areas.csv", csv_bytes(rows, encoding="utf-8-sig"))
 
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert "文件有 2 处错误，未导入任何内容" in body
-    assert "第4行：区划代码“14990110A”应为数字。" in body
-    assert "第5行：上级区划代码888888不存在。" in body
+    body = client.get(response.url).content.decode()
+    assert "发现 2 处问题，整个文件都不会导入" in body
+    assert "第 4 行" in body and "区划代码“14990110A”应为数字。" in body
+    assert "第 5 行" in body and "上级区划代码888888不存在。" in body
+    assert 'data-testid="confirm-form"' not in body
+    client.post(response.url + "confirm/")
     assert tree_snapshot() == before
     assert not AuditEvent.objects.filter(verb="area.load").exists()
 

@@ -1,36 +1,17 @@
-from pathlib import Path
+"""python manage.py load_areas 区划.xlsx [--dry-run] [--user USERNAME]
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+The area tree from a file (区划代码, 名称, 上级区划代码): the "areas" import kind, the same
+check and load as the web page. All or nothing; loading the same file again changes nothing.
+Without --user it loads as the system (the first set-up step, before any user exists).
+"""
 
-from aidcases.areafile import read_area_rows
-from aidcases.services import areas_load
+from aidcases.importing.commands import ImportCommand
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
+    kind_name = "areas"
+    runs_as_system = True
     help = (
         "从 Excel 或 CSV 文件导入行政区划（列：区划代码、名称、上级区划代码）。"
-        "重复导入不会产生变化。"
+        "只要有一行有误就不导入任何内容；重复导入不会产生变化。"
     )
-
-    def add_arguments(self, parser):
-        parser.add_argument("file", type=Path)
-
-    def handle(self, *args, file: Path, **options):
-        if not file.exists():
-            raise CommandError(f"文件不存在：{file}")
-        try:
-            with file.open("rb") as stream:
-                rows = read_area_rows(stream, file.name)
-        except ValidationError as exc:
-            if len(exc.messages) == 1:
-                raise CommandError(exc.messages[0]) from exc
-            for message in exc.messages:
-                self.stderr.write(message)
-            raise CommandError(f"{len(exc.messages)} 处错误，未导入任何内容。") from exc
-        result = areas_load(acting_user=None, rows=rows)
-        if result.errors:
-            for error in result.errors:
-                self.stderr.write(error)
-            raise CommandError(f"{len(result.errors)} 处错误，未导入任何内容。")
-        self.stdout.write(f"新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}")
