@@ -10,13 +10,13 @@ class AidcasesConfig(AppConfig):
         from django.contrib.auth import signals as auth_signals
 
         from aidcases import (  # noqa: F401  (registers job kinds, seeders, archive sections)
-            archive_sections,
             demo,
             exports,
-            exports_people,
             people_import,
             signals,
         )
+        from aidcases.archive import hub_sections  # noqa: F401  (registers them)
+        from aidcases.people import exports as people_exports  # noqa: F401  (its job kind)
 
         auth_signals.user_logged_in.connect(signals.on_login, dispatch_uid="aidcases_login")
         auth_signals.user_logged_out.connect(signals.on_logout, dispatch_uid="aidcases_logout")

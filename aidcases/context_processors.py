@@ -3,8 +3,6 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from aidcases.viewutils import routable
-
 # (url name, label, permission or None for every signed-in user). Later apps
 # append their entries in AppConfig.ready() with `register_nav`.
 NAV: list[tuple[str, str, str | None]] = [
@@ -32,10 +30,6 @@ def navigation(request: HttpRequest) -> dict:
         return {"nav_items": [], "admin_nav_items": []}
 
     def allowed(items):
-        return [
-            (n, label)
-            for n, label, perm in items
-            if (perm is None or user.has_perm(perm)) and routable(n)
-        ]
+        return [(n, label) for n, label, perm in items if perm is None or user.has_perm(perm)]
 
     return {"nav_items": allowed(NAV), "admin_nav_items": allowed(ADMIN_NAV)}
