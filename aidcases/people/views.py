@@ -100,7 +100,7 @@ def export_params_from(data: QueryDict) -> dict[str, list[str]]:
     """The list's filters as job params. A whole ID number typed into the search
     box becomes its keyed hash: job params and audit rows hold no clear IDs."""
     params: dict[str, list[str]] = {}
-    for name in PersonFilter.base_filters:
+    for name in PersonFilter.param_names():
         values = [v.strip() for v in data.getlist(name) if v.strip()]
         if values:
             params[name] = values
