@@ -9,15 +9,15 @@ class AidcasesConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import signals as auth_signals
 
-        import aidcases.area_import
-        import aidcases.people.imports  # noqa: F401
         from aidcases import (  # noqa: F401  (registers job kinds, seeders, archive sections)
-            archive_sections,
+            area_import,
             demo,
             exports,
-            exports_people,
             signals,
         )
+        from aidcases.archive import hub_sections  # noqa: F401  (registers them)
+        from aidcases.people import exports as people_exports  # noqa: F401  (its job kind)
+        from aidcases.people import imports as people_imports  # noqa: F401  (an import kind)
 
         auth_signals.user_logged_in.connect(signals.on_login, dispatch_uid="aidcases_login")
         auth_signals.user_logged_out.connect(signals.on_logout, dispatch_uid="aidcases_logout")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from aidcases.middleware import current_ip
 from aidcases.models import Area, AuditEvent, User
 
-# Verb → Chinese label. Later apps add theirs with `register_verbs`.
+# Verb → Chinese label. Leaf apps add theirs with `register_verbs` in AppConfig.ready().
 VERBS: dict[str, Any] = {
     "auth.login": _("登录"),
     "auth.logout": _("退出登录"),
@@ -43,7 +43,6 @@ VERBS: dict[str, Any] = {
     "attachment.add": _("上传附件"),
     "attachment.remove": _("删除附件"),
     "attachment.download": _("下载附件"),
-    "school.create": _("新增学校"),
     "person.photo": _("设置照片"),
 }
 

@@ -14,36 +14,32 @@ from aidcases.models import User
 
 Role = User.Role
 
-# Model permissions by role: app label → actions. "*" = every model in the app.
-_ALL = ("add", "change", "delete", "view")
+# Model permissions by role: app label → actions, on every model of the app.
+# The hub's own are here; each leaf app adds its label's with
+# `register_app_permissions` in AppConfig.ready().
+ALL_ACTIONS = ("add", "change", "delete", "view")
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    Role.ADMIN: {"aidcases": _ALL, "students": _ALL, "disbursements": _ALL, "volunteers": _ALL},
-    Role.COUNTY_STAFF: {
-        "aidcases": ("view",),
-        "students": ("add", "change", "view"),
-        "disbursements": ("add", "change", "view"),
-        "volunteers": ("add", "change", "view"),
-    },
-    Role.APPROVER: {
-        "aidcases": ("view",),
-        "students": ("view",),
-        "disbursements": ("change", "view"),
-        "volunteers": ("view",),
-    },
-    Role.TOWNSHIP_OFFICER: {
-        "aidcases": ("view",),
-        "students": ("add", "change", "view"),
-        "disbursements": ("view",),
-        "volunteers": ("add", "change", "view"),
-    },
-    Role.TEAM_LEADER: {"aidcases": ("view",), "volunteers": ("add", "change", "view")},
-    Role.AUDITOR: {
-        "aidcases": ("view",),
-        "students": ("view",),
-        "disbursements": ("view",),
-        "volunteers": ("view",),
-    },
+    Role.ADMIN: {"aidcases": ALL_ACTIONS},
+    Role.COUNTY_STAFF: {"aidcases": ("view",)},
+    Role.APPROVER: {"aidcases": ("view",)},
+    Role.TOWNSHIP_OFFICER: {"aidcases": ("view",)},
+    Role.TEAM_LEADER: {"aidcases": ("view",)},
+    Role.AUDITOR: {"aidcases": ("view",)},
 }
+
+
+def register_app_permissions(app_label: str, actions_by_role: dict[str, tuple[str, ...]]) -> None:
+    """What each role may do on the models of `app_label` (roles left out: nothing).
+
+    Call it from the app's AppConfig.ready(); `sync_role_groups` (after every
+    migrate) then puts the permissions in the role groups.
+    """
+    for role in actions_by_role:
+        Role(role)  # an unknown role fails here, not silently at sync
+    for role, apps in ROLE_PERMISSIONS.items():
+        apps.pop(app_label, None)
+        if role in actions_by_role:
+            apps[app_label] = tuple(actions_by_role[role])
 
 
 def group_name(role: str) -> str:

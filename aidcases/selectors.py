@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 
 from aidcases import access
-from aidcases.models import Area, Job, User
+from aidcases.models import AidCase, Area, Job, User
 
 
 def area_children(*, user: User, area: Area) -> QuerySet[Area]:
@@ -49,6 +49,22 @@ def person_for_user_or_404(*, user: User, pk: int):
         Person.objects.select_related("area", "area__parent", "photo", "merged_into", "created_by"),
         user,
     )
+    return access.get_for_user_or_404(qs, user, pk=pk)
+
+
+def case_for_user_or_404(*, user: User, pk: int, category: str | None = None) -> AidCase:
+    """The case with its person and area when it lies in the user's scope, else 404.
+
+    With `category`, a case of another category is a 404 too: a page made for
+    one category's profile is not reached through another category's case id.
+    """
+    qs = access.scope(
+        AidCase.objects.select_related("person", "person__area", "person__area__parent"),
+        user,
+        area_field="person__area",
+    )
+    if category is not None:
+        qs = qs.filter(category=category)
     return access.get_for_user_or_404(qs, user, pk=pk)
 
 

@@ -38,22 +38,12 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
     path("django-admin/", admin.site.urls),
+    path("", include("aidcases.people.urls")),
+    path("", include("aidcases.archive.urls")),
+    path("", include("aidcases.importing.urls")),
+    path("", include("aidcases.review.urls")),
+    path("", include("students.urls")),
 ]
-
-# Feature URL modules (people registry, archive, import, students). Each is
-# optional so that a module being written does not break the others.
-for _module in (
-    "aidcases.urls_people",
-    "aidcases.urls_archive",
-    "aidcases.importing.urls",
-    "aidcases.urls_review",
-    "students.urls",
-):
-    try:
-        urlpatterns += [path("", include(_module))]
-    except ModuleNotFoundError as exc:
-        if exc.name != _module:
-            raise
 
 handler403 = "aidcases.errors.permission_denied"
 handler404 = "aidcases.errors.not_found"

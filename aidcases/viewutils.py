@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
 
 
 def require_perm(request: HttpRequest, perm: str) -> None:
@@ -28,12 +27,3 @@ def add_service_errors(form, exc: ValidationError, rename: dict[str, str] | None
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
-
-
-def routable(url_name: str, *args) -> bool:
-    """Whether a URL exists (a feature module may not be installed)."""
-    try:
-        reverse(url_name, args=args)
-    except NoReverseMatch:
-        return False
-    return True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from aidcases import archive, pii
 from aidcases.models import AidCase, Person, User
@@ -27,10 +27,7 @@ class ProfileEntry:
 def _edit_url(user: User, url_name: str, case: AidCase) -> str | None:
     if not user.has_perm("aidcases.change_person"):
         return None
-    try:
-        return reverse(url_name, args=[case.pk])
-    except NoReverseMatch:
-        return None
+    return reverse(url_name, args=[case.pk])
 
 
 def _school_url(user: User, school) -> str | None:
@@ -38,10 +35,7 @@ def _school_url(user: User, school) -> str | None:
     # school would answer 404).
     if school is None or not selectors.school_visible_to(user=user, school=school):
         return None
-    try:
-        return reverse("school_roster", args=[school.pk])
-    except NoReverseMatch:
-        return None
+    return reverse("school_roster", args=[school.pk])
 
 
 def _entries(person: Person, user: User, *, category: str, related: str, url_name: str):

@@ -5,16 +5,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aidcases import access, services
+from aidcases import selectors as hub_selectors
+from aidcases import services
 from aidcases.models import AidCase
 from aidcases.services import PersonData
-from aidcases.viewutils import add_service_errors, querystring_without_page, require_perm, routable
+from aidcases.viewutils import add_service_errors, querystring_without_page, require_perm
 from students import selectors
 from students import services as student_services
 from students.forms import (
@@ -28,14 +28,6 @@ from students.forms import (
 from students.models import LeftBehindProfile, School, StudentProfile
 
 PAGE_SIZE = 50
-
-
-def _person_url(person) -> str | None:
-    # The 一人一档 page lives in another feature module that may not be installed yet.
-    try:
-        return reverse("person_detail", args=[person.pk])
-    except NoReverseMatch:
-        return None
 
 
 # --- schools ----------------------------------------------------------------
@@ -93,7 +85,6 @@ def school_roster(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "today": timezone.localdate(),
             "can_edit": request.user.has_perm("aidcases.change_person"),
-            "person_detail_routable": routable("person_detail", 0),
         },
     )
 
@@ -162,18 +153,6 @@ def school_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- student / left-behind profiles -----------------------------------------
 
 
-def _case_for_user_or_404(request: HttpRequest, case_pk: int, category: str) -> AidCase:
-    cases = access.scope(
-        AidCase.objects.select_related("person", "person__area", "person__area__parent"),
-        request.user,
-        area_field="person__area",
-    )
-    case = access.get_for_user_or_404(cases, request.user, pk=case_pk)
-    if case.category != category:
-        raise Http404
-    return case
-
-
 def _resolve_school(request: HttpRequest, form, township) -> School | None:
     """The chosen school, or the new one named in the form (found or created)."""
     name = form.cleaned_data.get("new_school_name")
@@ -193,7 +172,6 @@ def _profile_page(request, *, case, form, title, template_extra=None):
         "person": case.person,
         "form": form,
         "title": title,
-        "person_url": _person_url(case.person),
         "grade_suggestions": GRADE_SUGGESTIONS,
         "contact_suggestions": CONTACT_FREQUENCY_SUGGESTIONS,
     }
@@ -201,17 +179,19 @@ def _profile_page(request, *, case, form, title, template_extra=None):
     return render(request, "students/profile_form.html", context)
 
 
-def _after_save(request: HttpRequest, case: AidCase, changed: list[str], url_name: str):
+def _after_save(request: HttpRequest, case: AidCase, changed: list[str]):
     if changed:
         messages.success(request, _("已保存%(name)s的档案详情。") % {"name": case.person.name})
     else:
         messages.info(request, _("没有修改。"))
-    return redirect(_person_url(case.person) or reverse(url_name, args=[case.pk]))
+    return redirect("person_detail", pk=case.person_id)
 
 
 @login_required
 def student_profile_edit(request: HttpRequest, case_pk: int) -> HttpResponse:
-    case = _case_for_user_or_404(request, case_pk, AidCase.Category.STUDENT)
+    case = hub_selectors.case_for_user_or_404(
+        user=request.user, pk=case_pk, category=AidCase.Category.STUDENT
+    )
     require_perm(request, "aidcases.change_person")
     profile = StudentProfile.objects.filter(case=case).select_related("school").first()
     township = selectors.township_of(case.person.area)
@@ -247,13 +227,15 @@ def student_profile_edit(request: HttpRequest, case_pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            return _after_save(request, case, changed, "student_profile_edit")
+            return _after_save(request, case, changed)
     return _profile_page(request, case=case, form=form, title=_("学生信息"))
 
 
 @login_required
 def left_behind_profile_edit(request: HttpRequest, case_pk: int) -> HttpResponse:
-    case = _case_for_user_or_404(request, case_pk, AidCase.Category.LEFT_BEHIND)
+    case = hub_selectors.case_for_user_or_404(
+        user=request.user, pk=case_pk, category=AidCase.Category.LEFT_BEHIND
+    )
     require_perm(request, "aidcases.change_person")
     person = case.person
     profile = LeftBehindProfile.objects.filter(case=case).select_related("school").first()
@@ -304,7 +286,7 @@ def left_behind_profile_edit(request: HttpRequest, case_pk: int) -> HttpResponse
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            return _after_save(request, case, changed, "left_behind_profile_edit")
+            return _after_save(request, case, changed)
     return _profile_page(request, case=case, form=form, title=_("留守儿童信息"))
 
 

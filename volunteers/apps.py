@@ -6,3 +6,18 @@ class VolunteersConfig(AppConfig):
 
     name = "volunteers"
     verbose_name = "志愿服务"
+
+    def ready(self) -> None:
+        from aidcases import roles
+
+        roles.register_app_permissions(
+            "volunteers",
+            {
+                roles.Role.ADMIN: roles.ALL_ACTIONS,
+                roles.Role.COUNTY_STAFF: ("add", "change", "view"),
+                roles.Role.APPROVER: ("view",),
+                roles.Role.TOWNSHIP_OFFICER: ("add", "change", "view"),
+                roles.Role.TEAM_LEADER: ("add", "change", "view"),
+                roles.Role.AUDITOR: ("view",),
+            },
+        )

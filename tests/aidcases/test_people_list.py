@@ -623,13 +623,13 @@ def test_export_streams_rows_from_an_iterator(export, officer_a, village_a, monk
     "phone", ["13812345678", "0359-1234567", "010-12345678", "", "19900001111"]
 )
 def test_export_fast_phone_mask_matches_the_pii_mask(phone):
-    from aidcases.exports_people import _mask_phone
+    from aidcases.people.exports import _mask_phone
 
     assert _mask_phone(phone) == (pii.mask_phone(phone) if phone else "")
 
 
 def test_export_fast_id_mask_matches_the_pii_mask():
-    from aidcases.exports_people import _mask_id
+    from aidcases.people.exports import _mask_id
 
     for number in (make_id_number(date(2001, 1, 1)), "14082219900101123X"):
         assert _mask_id(number) == pii.mask_id_number(number)

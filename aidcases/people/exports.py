@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aidcases import jobs, pii, selectors
 from aidcases.audit import audit_log
-from aidcases.filters_people import PersonFilter, with_export_columns
 from aidcases.models import HARDSHIP_FLAGS, AidCase, Area, Job, Person
+from aidcases.people.filters import PersonFilter, with_export_columns
 from aidcases.xlsx import Column, export_rows
 
 CATEGORY_ORDER = {value: i for i, value in enumerate(AidCase.Category.values)}

@@ -1,9 +1,9 @@
 """The hub's own sections of the 一人一档 archive page.
 
-Registered on import (aidcases.urls_archive imports this module; AppConfig.ready()
-may import it too). Leaf apps register theirs the same way; `order` leaves room
-between ours: 10 identity, 20 cases, 30–70 for aid / visits / follow-ups,
-80 attachments, 90 history, 95 who viewed.
+Registered on import (AidcasesConfig.ready() imports this module). Leaf apps
+register theirs the same way; `order` leaves room between ours: 10 identity,
+20 cases, 30–70 for aid / visits / follow-ups, 80 attachments, 90 history,
+95 who viewed.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any
 import pghistory.models
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from aidcases import access, archive, attachments, pii
+from aidcases.archive.forms import AttachmentForm
 from aidcases.audit import verb_label
 from aidcases.models import (
     HARDSHIP_FLAGS,
@@ -44,14 +45,6 @@ REVEAL_FIELD_LABELS = {
     "phone": "联系电话",
     "guardian_phone": "监护人电话",
 }
-
-
-def try_reverse(name: str, *args: Any) -> str | None:
-    """A URL built by another module, or None while that module is not installed."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def can_edit(user: User) -> bool:
@@ -114,13 +107,15 @@ def cases_context(person: Person, user: User) -> dict:
                 "cadre_phone": pii.mask_phone(profile.responsible_cadre_phone)
                 if profile and profile.responsible_cadre_phone
                 else "",
-                "edit_url": try_reverse("case_edit", case.pk) if editable and is_open else None,
-                "close_url": try_reverse("case_close", case.pk) if editable and is_open else None,
+                "edit_url": reverse("case_edit", args=[case.pk]) if editable and is_open else None,
+                "close_url": reverse("case_close", args=[case.pk])
+                if editable and is_open
+                else None,
             }
         )
     return {
         "rows": rows,
-        "create_url": try_reverse("case_create", person.pk) if editable else None,
+        "create_url": reverse("case_create", args=[person.pk]) if editable else None,
     }
 
 
@@ -136,11 +131,7 @@ def attachments_context(person: Person, user: User) -> dict:
     # A deactivated record may still receive papers (e.g. a closing certificate);
     # a merged one may not: they belong on the surviving record.
     editable = can_edit(user) and not person.merged_into_id
-    form = None
-    if editable:
-        from aidcases.views_archive import AttachmentForm
-
-        form = AttachmentForm(person=person)
+    form = AttachmentForm(person=person) if editable else None
     return {
         "files": [
             {

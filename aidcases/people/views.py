@@ -13,13 +13,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from aidcases import access, pii, search, selectors, services
-from aidcases.filters_people import PersonFilter, with_list_columns
-from aidcases.forms_people import (
+from aidcases.models import AidCase, Area, TekunProfile
+from aidcases.pagination import paginate
+from aidcases.people.filters import PersonFilter, with_list_columns
+from aidcases.people.forms import (
     CLOSE_REASONS,
     CaseCloseForm,
     CaseEditForm,
@@ -28,36 +30,9 @@ from aidcases.forms_people import (
     PersonForm,
     TekunProfileForm,
 )
-from aidcases.models import AidCase, Area, TekunProfile
-from aidcases.pagination import paginate
 from aidcases.viewutils import add_service_errors, require_perm
 
 PAGE_SIZE = 50
-
-
-def person_page_url(person_id: int) -> str:
-    """The person's 一人一档 page (built in another module; its path is fixed)."""
-    try:
-        return reverse("person_detail", args=[person_id])
-    except NoReverseMatch:
-        return f"/people/{person_id}/"
-
-
-def _has_detail_page() -> bool:
-    try:
-        reverse("person_detail", args=[1])
-    except NoReverseMatch:
-        return False
-    return True
-
-
-def _case_for_user_or_404(request: HttpRequest, pk: int) -> AidCase:
-    qs = access.scope(
-        AidCase.objects.select_related("person", "person__area", "person__area__parent"),
-        request.user,
-        area_field="person__area",
-    )
-    return access.get_for_user_or_404(qs, request.user, pk=pk)
 
 
 # --- list -------------------------------------------------------------------
@@ -94,15 +69,10 @@ def person_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "qs": params.urlencode(),
             "export_params": [
-                (k, v)
-                for k in params
-                if k in PersonFilter.base_filters
-                for v in params.getlist(k)
-                if v
+                (k, v) for k in params if k in filterset.filters for v in params.getlist(k) if v
             ],
             "export_form": PeopleExportForm(),
             "advanced_open": bool(advanced) or bool(filterset.form.errors),
-            "has_detail_page": _has_detail_page(),
         },
     )
 
@@ -130,7 +100,7 @@ def export_params_from(data: QueryDict) -> dict[str, list[str]]:
     """The list's filters as job params. A whole ID number typed into the search
     box becomes its keyed hash: job params and audit rows hold no clear IDs."""
     params: dict[str, list[str]] = {}
-    for name in PersonFilter.base_filters:
+    for name in PersonFilter.param_names():
         values = [v.strip() for v in data.getlist(name) if v.strip()]
         if values:
             params[name] = values
@@ -209,7 +179,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
             )
         else:
             messages.success(request, _("已登记帮扶对象“%(name)s”。") % {"name": person.name})
-            return redirect(person_page_url(person.pk))
+            return redirect(person)
     return render(request, "aidcases/people/person_form.html", {"form": form, "creating": True})
 
 
@@ -219,7 +189,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(request, "aidcases.change_person")
     if person.merged_into_id:
         messages.info(request, _("该记录已合并到另一条记录，请在保留的记录上修改。"))
-        return redirect(person_page_url(person.merged_into_id))
+        return redirect("person_detail", pk=person.merged_into_id)
     form = PersonForm(
         request.POST or None,
         user=request.user,
@@ -240,11 +210,11 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("已保存“%(name)s”的信息。") % {"name": person.name})
             else:
                 messages.info(request, _("没有需要保存的修改。"))
-            return redirect(person_page_url(person.pk))
+            return redirect(person)
     return render(
         request,
         "aidcases/people/person_form.html",
-        {"form": form, "creating": False, "person": person, "back_url": person_page_url(pk)},
+        {"form": form, "creating": False, "person": person, "back_url": person.get_absolute_url()},
     )
 
 
@@ -257,7 +227,7 @@ def case_create(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(request, "aidcases.change_person")
     if not person.is_active:
         messages.error(request, _("该帮扶对象已停用或已合并，不能新建档案。"))
-        return redirect(person_page_url(person.pk))
+        return redirect(person)
     open_categories = set(
         person.cases.filter(status=AidCase.Status.OPEN).values_list("category", flat=True)
     )
@@ -285,17 +255,17 @@ def case_create(request: HttpRequest, pk: int) -> HttpResponse:
             if case.category == AidCase.Category.TEKUN:
                 messages.info(request, _("请补充特困人员信息（供养方式、健康状况等）。"))
                 return redirect("case_edit", pk=case.pk)
-            return redirect(person_page_url(person.pk))
+            return redirect(person)
     return render(
         request,
         "aidcases/people/case_form.html",
-        {"form": form, "person": person, "back_url": person_page_url(person.pk)},
+        {"form": form, "person": person, "back_url": person.get_absolute_url()},
     )
 
 
 @login_required
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for_user_or_404(request, pk)
+    case = selectors.case_for_user_or_404(user=request.user, pk=pk)
     require_perm(request, "aidcases.change_person")
     form = CaseEditForm(
         request.POST or None,
@@ -329,7 +299,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("已保存帮扶档案。"))
             else:
                 messages.info(request, _("没有需要保存的修改。"))
-            return redirect(person_page_url(case.person_id))
+            return redirect("person_detail", pk=case.person_id)
     return render(
         request,
         "aidcases/people/case_edit.html",
@@ -338,14 +308,14 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "tekun_form": tekun_form,
             "case": case,
             "person": case.person,
-            "back_url": person_page_url(case.person_id),
+            "back_url": case.person.get_absolute_url(),
         },
     )
 
 
 @login_required
 def case_close(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for_user_or_404(request, pk)
+    case = selectors.case_for_user_or_404(user=request.user, pk=pk)
     require_perm(request, "aidcases.change_person")
     form = CaseCloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -364,7 +334,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
                 _("“%(name)s”的“%(cat)s”档案已结案。")
                 % {"name": case.person.name, "cat": case.get_category_display()},
             )
-            return redirect(person_page_url(case.person_id))
+            return redirect("person_detail", pk=case.person_id)
     return render(
         request,
         "aidcases/people/case_close.html",
@@ -373,6 +343,6 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "person": case.person,
             "reasons": CLOSE_REASONS,
-            "back_url": person_page_url(case.person_id),
+            "back_url": case.person.get_absolute_url(),
         },
     )

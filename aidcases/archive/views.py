@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -12,58 +11,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from aidcases import access, archive, attachments, pii, selectors, services
-from aidcases.archive_sections import try_reverse
-from aidcases.models import AidCase, Attachment, AuditEvent, Person
+from aidcases.archive.forms import AttachmentForm
+from aidcases.models import Attachment, AuditEvent, Person
 
 VIEW_THROTTLE = timedelta(minutes=10)
 REVEALABLE = ("id_number", "phone", "guardian_phone")
-
-
-class AttachmentForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=gettext_lazy("类型"), choices=Attachment.Kind.choices, initial="document"
-    )
-    title = forms.CharField(
-        label=gettext_lazy("说明"),
-        max_length=100,
-        required=False,
-        help_text=gettext_lazy("例如：户口本、低保证、残疾证、入学通知书"),
-    )
-    case = forms.ModelChoiceField(
-        label=gettext_lazy("所属帮扶档案"),
-        queryset=AidCase.objects.none(),
-        required=False,
-        empty_label=gettext_lazy("（不指定）"),
-    )
-    file = forms.FileField(
-        label=gettext_lazy("文件"),
-        error_messages={
-            "required": gettext_lazy("请选择要上传的文件。"),
-            "empty": gettext_lazy("文件是空的，请重新选择。"),
-            "invalid": gettext_lazy("没有收到文件，请重新选择。"),
-        },
-        widget=forms.ClearableFileInput(
-            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif,application/pdf"}
-        ),
-    )
-    set_as_photo = forms.BooleanField(label=gettext_lazy("设为本人照片"), required=False)
-
-    def __init__(self, *args, person: Person, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["case"].queryset = AidCase.objects.filter(person=person)
-        self.fields["case"].label_from_instance = lambda c: (
-            f"{c.get_category_display()}（{c.get_status_display()}，{c.opened_on:%Y-%m-%d}）"
-        )
-        self.fields["file"].help_text = _(
-            "JPG、PNG、WebP、GIF 图片或 PDF，不超过 %(max)s。照片会去除拍摄地点等信息。"
-        ) % {"max": attachments.human_size(attachments.max_bytes())}
 
 
 def _record_view(user, person: Person) -> None:
@@ -113,11 +72,11 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_reveal_id": user.has_perm("aidcases.reveal_id_number"),
             "can_reveal_phone": user.has_perm("aidcases.reveal_phone"),
             "edit_url": (
-                try_reverse("person_edit", person.pk)
+                reverse("person_edit", args=[person.pk])
                 if editable and not person.merged_into_id
                 else None
             ),
-            "list_url": try_reverse("person_list"),
+            "list_url": reverse("person_list"),
             "sections": sections,
             "printed_at": timezone.localtime(),
         },
@@ -146,8 +105,6 @@ def person_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
 
 
 def _archive_url(person_pk: int, anchor: str = "section-attachments") -> str:
-    from django.urls import reverse
-
     return f"{reverse('person_detail', args=[person_pk])}#{anchor}"
 
 

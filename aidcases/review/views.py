@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from aidcases import review, services
 from aidcases.models import AidCase
-from aidcases.viewutils import require_perm, routable
+from aidcases.viewutils import require_perm
 
 PAIRS_PER_PAGE = 20
 PEOPLE_PER_PAGE = 50
@@ -75,8 +75,6 @@ def duplicate_review(request: HttpRequest) -> HttpResponse:
             "pair_count": pair_count,
             "no_id_count": no_id_count,
             "here": request.get_full_path(),
-            "person_detail_routable": routable("person_detail", 0),
-            "person_edit_routable": routable("person_edit", 0),
         },
     )
 
@@ -112,7 +110,6 @@ def person_merge(request: HttpRequest) -> HttpResponse:
             "suggested": suggested,
             "conflicts": conflicts,
             "next": _safe_next(request),
-            "person_detail_routable": routable("person_detail", 0),
         },
     )
 

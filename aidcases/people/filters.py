@@ -3,14 +3,38 @@
 The export job re-applies exactly this FilterSet to `selectors.people_for(user=...)`
 at run time, so the file holds what the list showed — within the scope the
 requester has *when the job runs*.
+
+Leaf apps add filters on their own data (就读学校 and 年级 today; later 服务队,
+资助项目) without the hub knowing them: in AppConfig.ready() they call
+
+    register_case_filter(CaseFilter(
+        name="team",                         # the GET parameter and form field
+        filter=ModelChoiceFilter(...),       # label, field, widget; copied for every list
+        condition=lambda team: Q(pairings__team=team),  # a Q on AidCase
+        limit=limit_teams,                   # optional: narrow the choices
+        order=10,                            # place among the other registered filters
+    ))
+
+`condition` turns the cleaned value into a Q on `AidCase`; it joins the
+category, level and flags of the list in one EXISTS over the person's *open*
+cases, so "困难学生 + 城关中学" means one open 困难学生 case at that 学校.
+`limit(field, scope)` narrows the field's choices to what the user (and the
+township chosen on the list) may pick; a value outside them is a form error,
+which empties the list. Registered filters show after 困难类型, in `order`, and
+their parameters go into the export's params like the hub's own.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import django_filters
 from django import forms
-from django.apps import apps
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.validators import EMPTY_VALUES
 from django.db.models import (
     CharField,
     Exists,
@@ -28,6 +52,46 @@ from django.utils.translation import gettext_lazy as _
 from aidcases import access, selectors
 from aidcases.models import HARDSHIP_FLAGS, AidCase, Area, Person, User, hardship_level_choices
 from aidcases.widgets import FastSelect
+
+
+@dataclass(frozen=True)
+class FilterScope:
+    """What a registered filter's `limit` may narrow its choices by."""
+
+    user: User
+    township: Area | None  # the township chosen on the list, if any
+    data: Any  # the list's raw parameters (a QueryDict or dict), for the chosen value
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """A people-list filter on leaf data of one open case (see the module docstring)."""
+
+    name: str
+    filter: django_filters.Filter
+    condition: Callable[[Any], Q]
+    limit: Callable[[forms.Field, FilterScope], None] | None = None
+    order: int = 100
+
+
+_CASE_FILTERS: dict[str, CaseFilter] = {}
+
+
+def register_case_filter(case_filter: CaseFilter) -> CaseFilter:
+    existing = _CASE_FILTERS.get(case_filter.name)
+    if existing is not None and existing is not case_filter:
+        raise ValueError(f"people filter {case_filter.name!r} registered twice")
+    _CASE_FILTERS[case_filter.name] = case_filter
+    return case_filter
+
+
+def unregister_case_filter(name: str) -> None:
+    _CASE_FILTERS.pop(name, None)
+
+
+def case_filters() -> list[CaseFilter]:
+    return sorted(_CASE_FILTERS.values(), key=lambda f: (f.order, f.name))
+
 
 # Whitelisted sort keys → ORDER BY. `id` last keeps pages stable.
 SORTS: dict[str, tuple] = {
@@ -55,33 +119,6 @@ STATUS_CHOICES = [
     ("none", _("尚未建档")),
 ]
 
-# Filters that look at one open case: combined into a single EXISTS so that
-# "困难学生 + 特别困难" means one student case that is 特别困难.
-CASE_FILTERS = ("category", "level", "flags", "school", "grade")
-
-
-def school_model():
-    """The students app's School, without importing that app (dependency rule)."""
-    try:
-        return apps.get_model("students", "School")
-    except LookupError:
-        return None
-
-
-def schools_for(user: User) -> QuerySet | None:
-    """Schools a user may pick: those in their subtree and those above it
-    (a county high school takes children of every township)."""
-    school = school_model()
-    if school is None:
-        return None
-    qs = school.objects.filter(is_active=True).select_related("area").order_by("area__path", "name")
-    if access.sees_everything(user):
-        return qs
-    if not (user.is_authenticated and user.is_active and user.area_id):
-        return qs.none()
-    ancestor_codes = [c for c in user.area.path.strip("/").split("/") if c]
-    return qs.filter(Q(area__path__startswith=user.area.path) | Q(area__code__in=ancestor_codes))
-
 
 class VillageChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Area) -> str:
@@ -89,21 +126,19 @@ class VillageChoiceField(forms.ModelChoiceField):
         return f"{parent} · {obj.name}" if parent else obj.name
 
 
-class SchoolChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return f"{obj.name}（{obj.area.name}）"
-
-
 class VillageFilter(django_filters.ModelChoiceFilter):
     field_class = VillageChoiceField
 
 
-class SchoolFilter(django_filters.ModelChoiceFilter):
-    field_class = SchoolChoiceField
-
-
 def _noop(queryset, name, value):
     return queryset
+
+
+def _after_flags(hub_filters: dict, registered: dict) -> dict:
+    """The registered filters go with the hub's case filters, before 档案状态."""
+    items = list(hub_filters.items())
+    at = list(hub_filters).index("flags") + 1
+    return dict(items[:at] + list(registered.items()) + items[at:])
 
 
 class PersonFilter(django_filters.FilterSet):
@@ -151,14 +186,6 @@ class PersonFilter(django_filters.FilterSet):
         method=_noop,
         widget=forms.CheckboxSelectMultiple,
     )
-    school = SchoolFilter(
-        label=_("就读学校"),
-        queryset=Area.objects.none(),
-        method=_noop,
-        empty_label=_("全部"),
-        widget=FastSelect,
-    )
-    grade = django_filters.CharFilter(label=_("年级"), method=_noop)
     status = django_filters.ChoiceFilter(
         label=_("档案状态"), choices=STATUS_CHOICES, method="filter_status", empty_label=_("全部")
     )
@@ -173,6 +200,11 @@ class PersonFilter(django_filters.FilterSet):
         model = Person
         fields: list[str] = []
 
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """The list's parameters, registered filters included, in form order."""
+        return list(_after_flags(cls.base_filters, {f.name: f for f in case_filters()}))
+
     def __init__(self, data=None, *args, user: User, **kwargs):
         if data is not None and data.get("sort") and data.get("sort") not in SORTS:
             # An unknown sort key (an old bookmark) falls back to the default
@@ -181,6 +213,13 @@ class PersonFilter(django_filters.FilterSet):
             data.pop("sort")
         super().__init__(data, *args, **kwargs)
         self.user = user
+        registered = {}
+        for case_filter in case_filters():
+            filter_ = copy.deepcopy(case_filter.filter)
+            filter_.model, filter_.parent = Person, self
+            filter_.method = _noop  # applied in filter_queryset, in the open-case EXISTS
+            registered[case_filter.name] = filter_
+        self.filters = _after_flags(self.filters, registered)
         fields = self.form.fields
         areas = access.areas_for(user)
         fields["township"].queryset = areas.filter(level=Area.Level.TOWNSHIP).order_by("path")
@@ -202,27 +241,10 @@ class PersonFilter(django_filters.FilterSet):
             villages = villages.filter(parent_id=village.parent_id) if village else villages.none()
             fields["village"].help_text = _("先选择乡镇")
         fields["village"].queryset = villages
-        schools = schools_for(user)
-        if schools is None:
-            del fields["school"], fields["grade"]
-        else:
-            if access.sees_everything(user):
-                # As with villages: the chosen township's schools (and county-level
-                # ones), or those of the school already chosen.
-                chosen = township
-                school_id = (data or {}).get("school")
-                if chosen is None and school_id and str(school_id).isdigit():
-                    picked = schools.filter(pk=school_id).first()
-                    chosen = picked.area if picked else None
-                if chosen is not None:
-                    ancestors = [c for c in chosen.path.strip("/").split("/") if c]
-                    schools = schools.filter(
-                        Q(area__path__startswith=chosen.path) | Q(area__code__in=ancestors)
-                    )
-                else:
-                    schools = schools.filter(area__level=Area.Level.COUNTY)
-                fields["school"].help_text = _("先选择乡镇")
-            fields["school"].queryset = schools
+        scope = FilterScope(user=user, township=township, data=data or {})
+        for case_filter in case_filters():
+            if case_filter.limit is not None:
+                case_filter.limit(fields[case_filter.name], scope)
         fields["sort"].initial = DEFAULT_SORT
         fields["sort"].required = False
         if not access.sees_everything(user):
@@ -254,6 +276,9 @@ class PersonFilter(django_filters.FilterSet):
         return queryset.exclude(Exists(cases))
 
     def _case_condition(self, data: dict) -> Q | None:
+        # The filters that look at a case (category, level, flags and the
+        # registered ones) make one condition for a single EXISTS: "困难学生 +
+        # 特别困难" means one case that is both, not two cases.
         q = Q()
         if data.get("category"):
             q &= Q(category=data["category"])
@@ -261,15 +286,10 @@ class PersonFilter(django_filters.FilterSet):
             q &= Q(hardship_level=data["level"])
         if data.get("flags"):
             q &= Q(flags__overlap=list(data["flags"]))
-        if data.get("school"):
-            q &= Q(student_profile__school=data["school"]) | Q(
-                left_behind_profile__school=data["school"]
-            )
-        grade = (data.get("grade") or "").strip()
-        if grade:
-            q &= Q(student_profile__grade__iexact=grade) | Q(
-                left_behind_profile__grade__iexact=grade
-            )
+        for case_filter in case_filters():
+            value = data.get(case_filter.name)
+            if value not in EMPTY_VALUES:
+                q &= case_filter.condition(value)
         return q if q.children else None
 
     def filter_queryset(self, queryset):
