@@ -26,9 +26,11 @@ run: install
 test: install test-deps lint
 	$(PY) -m pytest
 
+## lint: ruff, and the dependency rule (lint-imports: leaves → hub, never back; no cycles).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff check --fix .

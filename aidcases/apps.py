@@ -13,11 +13,15 @@ class AidcasesConfig(AppConfig):
             area_import,
             demo,
             exports,
+            jobs,
             signals,
+            tasks,
         )
         from aidcases.archive import hub_sections  # noqa: F401  (registers them)
         from aidcases.people import exports as people_exports  # noqa: F401  (its job kind)
         from aidcases.people import imports as people_imports  # noqa: F401  (an import kind)
+
+        jobs.set_runner(lambda job_id: tasks.run_job.delay(job_id))
 
         auth_signals.user_logged_in.connect(signals.on_login, dispatch_uid="aidcases_login")
         auth_signals.user_logged_out.connect(signals.on_logout, dispatch_uid="aidcases_logout")

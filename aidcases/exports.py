@@ -30,7 +30,7 @@ def _details_text(details: dict) -> str:
 
 
 @jobs.register("audit_export", label=_("导出审计日志"), permission="aidcases.export_audit")
-def export_audit_events(*, job: Job, out: IO[bytes], progress: jobs.ProgressReporter) -> str:
+def export_audit_events(*, job: Job, out: IO[bytes], progress: jobs.Progress) -> str:
     from aidcases.filters import AuditEventFilter
 
     user = job.requested_by

@@ -7,18 +7,16 @@ given and returns the download file name; `job_run` stores it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aidcases.models import Job
-
 Handler = Callable[..., str]
+# (done, total, message): what a handler is given to report progress (the job row's bar and
+# heartbeat; see services.jobs.ProgressReporter).
+Progress = Callable[[int, int | None, str], None]
 
 
 @dataclass(frozen=True)
@@ -60,31 +58,18 @@ def user_message(exc: BaseException) -> str:
     }
 
 
-class ProgressReporter:
-    """Writes progress to the job row, at most about once a second.
+# How a created job reaches a worker. aidcases.tasks plugs its Celery task in from
+# AppConfig.ready(); the job services call ``enqueue`` and so never import the tasks (which
+# import the services).
+_runner: Callable[[int], None] | None = None
 
-    Each write is also the heartbeat: a running job whose heartbeat stops is
-    failed by `job_fail_stale`.
-    """
 
-    def __init__(self, job: Job, *, min_interval: float = 1.0):
-        self.job = job
-        self.min_interval = min_interval
-        self._last = 0.0
+def set_runner(runner: Callable[[int], None]) -> None:
+    global _runner
+    _runner = runner
 
-    def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
-        now = time.monotonic()
-        finished = total is not None and done >= total
-        if now - self._last < self.min_interval and not finished:
-            return
-        self._last = now
-        progress = min(99, int(done * 100 / total)) if total else 0
-        fields: dict[str, Any] = {
-            "done": done,
-            "total": total,
-            "progress": progress,
-            "heartbeat_at": timezone.now(),
-        }
-        if message:
-            fields["message"] = message[:200]
-        Job.objects.filter(pk=self.job.pk, state=Job.State.RUNNING).update(**fields)
+
+def enqueue(job_id: int) -> None:
+    if _runner is None:
+        raise RuntimeError("no job runner: aidcases.tasks is not loaded (AppConfig.ready)")
+    _runner(job_id)

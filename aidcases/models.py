@@ -13,6 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aidcases.jobs import kind_label
+from aidcases.verbs import verb_label
+
 
 class Area(models.Model):
     """A node of the administrative tree: county → township → village → hamlet/group."""
@@ -170,8 +173,6 @@ class AuditEvent(models.Model):
 
     @property
     def verb_label(self) -> str:
-        from aidcases.audit import verb_label
-
         return verb_label(self.verb)
 
 
@@ -228,8 +229,6 @@ class Job(models.Model):
 
     @property
     def kind_label(self) -> str:
-        from aidcases.jobs import kind_label
-
         return kind_label(self.kind)
 
     @property

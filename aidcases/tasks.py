@@ -1,4 +1,5 @@
-"""Celery tasks: thin wrappers that take ids and call one service."""
+"""Celery tasks: thin wrappers that take ids and call one service. ``run_job`` is plugged in as
+the job runner (``jobs.set_runner``) by AppConfig.ready()."""
 
 from __future__ import annotations
 

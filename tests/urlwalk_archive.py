@@ -18,12 +18,12 @@ def _png() -> SimpleUploadedFile:
 
 
 def extend_world(world) -> None:
-    from aidcases import attachments
+    from aidcases import services
 
     world.archive_person_b = make_person(
         world.village_b, name="钱东冶", category="tekun", phone="13800138000"
     )
-    world.archive_attachment_b = attachments.attachment_add(
+    world.archive_attachment_b = services.attachment_add(
         acting_user=world.officer_b,
         person=world.archive_person_b,
         upload=_png(),

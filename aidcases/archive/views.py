@@ -118,7 +118,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            attachment = attachments.attachment_add(
+            attachment = services.attachment_add(
                 acting_user=request.user,
                 person=person,
                 upload=data["file"],
@@ -152,7 +152,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, ValueError) as exc:
         raise Http404 from exc
-    attachments.attachment_record_download(
+    services.attachment_record_download(
         acting_user=request.user, attachment=attachment, thumbnail=thumbnail
     )
     # Images show in the browser (the photo thumbnail); everything else, PDFs
@@ -172,7 +172,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 @require_POST
 def attachment_remove(request: HttpRequest, pk: int) -> HttpResponse:
     attachment = _attachment_or_404(request, pk)
-    attachments.attachment_remove(acting_user=request.user, attachment=attachment)
+    services.attachment_remove(acting_user=request.user, attachment=attachment)
     messages.success(request, _("已删除附件“%(name)s”。") % {"name": attachment})
     return redirect(_archive_url(attachment.person_id))
 
@@ -182,7 +182,7 @@ def attachment_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_set_photo(request: HttpRequest, pk: int) -> HttpResponse:
     attachment = _attachment_or_404(request, pk)
     try:
-        attachments.person_set_photo(
+        services.person_set_photo(
             acting_user=request.user, person=attachment.person, attachment=attachment
         )
     except ValidationError as exc:

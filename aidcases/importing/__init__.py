@@ -72,6 +72,7 @@ from aidcases.importing.cells import (
     text,
     year,
 )
+from aidcases.importing.flow import register
 from aidcases.importing.kinds import (
     ACTION_LABELS,
     NEW,
@@ -85,7 +86,6 @@ from aidcases.importing.kinds import (
     UploadGone,
     all_kinds,
     get,
-    register,
     summary_line,
 )
 from aidcases.importing.reader import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, find_duplicates, read

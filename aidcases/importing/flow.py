@@ -280,13 +280,17 @@ def run_commit_job(kind: ImportKind, *, job: Job, out: IO[bytes], progress: Prog
     return f"{kind.file_title(upload.options)}_导入结果.xlsx"
 
 
-def register_jobs(kind: ImportKind) -> None:
+def register(kind: ImportKind) -> ImportKind:
+    """Make a kind available: its pages at /imports/<name>/, its two job kinds
+    (``<name>_import_validate``, ``<name>_import_commit``) and ``ImportCommand``."""
+    registry.add(kind)
     jobs.register(
         validate_job_kind(kind), label=_lazy_label(kind, "检查"), permission=kind.permission
     )(lambda **kw: run_validate_job(kind, **kw))
     jobs.register(commit_job_kind(kind), label=_lazy_label(kind, ""), permission=kind.permission)(
         lambda **kw: run_commit_job(kind, **kw)
     )
+    return kind
 
 
 def _lazy_label(kind: ImportKind, suffix: str) -> Any:

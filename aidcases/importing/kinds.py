@@ -1,7 +1,8 @@
 """Kinds of import: what an app declares to get the whole upload → check → preview → confirm →
 job flow (pages, error workbook, background jobs, management command) without writing it.
 
-A kind is a subclass of ``ImportKind`` registered once, from the app's ``AppConfig.ready()``::
+A kind is a subclass of ``ImportKind`` registered once (``importing.register``, from the app's
+``AppConfig.ready()``)::
 
     importing.register(VisitImport())
 
@@ -224,16 +225,11 @@ class ImportKind:
 _KINDS: dict[str, ImportKind] = {}
 
 
-def register(kind: ImportKind) -> ImportKind:
-    """Make a kind available: its pages at /imports/<name>/, its two job kinds
-    (``<name>_import_validate``, ``<name>_import_commit``) and ``ImportCommand``."""
-    from aidcases.importing import flow
-
+def add(kind: ImportKind) -> None:
+    """Put a kind in the registry (``flow.register`` does this and adds its jobs)."""
     if not (kind.name and kind.title and kind.permission):
         raise ValueError("an import kind needs a name, a title and a permission")
     _KINDS[kind.name] = kind
-    flow.register_jobs(kind)
-    return kind
 
 
 def get(name: str) -> ImportKind:

@@ -126,7 +126,7 @@ def _filters_querydict(filters: dict) -> QueryDict:
 
 
 @jobs.register("people_export", label=_("导出帮扶对象名单"), permission="aidcases.export_people")
-def export_people(*, job: Job, out: IO[bytes], progress: jobs.ProgressReporter) -> str:
+def export_people(*, job: Job, out: IO[bytes], progress: jobs.Progress) -> str:
     user = job.requested_by
     filters = job.params.get("filters", {})
     # Permissions are checked again now: a role may have changed since the click.

@@ -1,5 +1,5 @@
 """Attachments of a person's archive: store a checked upload, choose the photo,
-remove, and audit downloads. The checks themselves are in `aidcases.uploads`.
+remove, and audit downloads. The checks themselves are in `aidcases.attachments`.
 
 Files live under MEDIA_ROOT with random names and are served only through the
 scoped `attachment_download` view.
@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aidcases.attachments import IMAGE_TYPES, clean_upload, file_error, sanitize_name
 from aidcases.audit import audit_log, register_verbs
 from aidcases.models import AidCase, Attachment, AuditEvent, Person, User
 from aidcases.services.common import acting, require_area, require_perm
-from aidcases.uploads import IMAGE_TYPES, clean_upload, file_error, sanitize_name
 
 register_verbs({"person.photo": gettext_lazy("设置照片")})
 

@@ -126,7 +126,7 @@ def case_profile_save(
     category: str,
     values: dict,
 ) -> tuple[models.Model, list[str]]:
-    """Create or update a case's one-to-one profile (特困, student, left-behind …);
+    """Create or update a case's one-to-one profile (the hub's 特困人员, or a leaf app's);
     returns (profile, changed field names). Audited when anything was written."""
     require_perm(acting_user, "aidcases.change_person")
     if case.category != category:

@@ -1,6 +1,6 @@
 """What every write checks first, and how it names its author in the history.
 
-Public so that the leaf apps' services (`students/services.py` …) check
+Public so that the leaf apps' services check
 permission and scope exactly as the hub does, instead of keeping copies.
 """
 

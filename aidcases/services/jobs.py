@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.files import File
@@ -29,10 +31,7 @@ def job_start(*, acting_user: User, kind: str, params: dict | None = None) -> Jo
     job = Job.objects.create(kind=kind, params=params or {}, requested_by=acting_user)
     audit_log(actor=acting_user, verb="job.create", obj=job, details={"kind": kind, **job.params})
 
-    # Here, not at the top: aidcases.tasks imports these services to run the job.
-    from aidcases.tasks import run_job
-
-    transaction.on_commit(lambda: run_job.delay(job.pk))
+    transaction.on_commit(lambda: jobs.enqueue(job.pk))
     return job
 
 
@@ -46,7 +45,7 @@ def job_run(*, job_id: int) -> None:
         logger.info("job %s already claimed or finished; skipping", job_id)
         return
     job = Job.objects.select_related("requested_by").get(pk=job_id)
-    reporter = jobs.ProgressReporter(job)
+    reporter = ProgressReporter(job)
     try:
         with tempfile.TemporaryFile() as out, acting(job.requested_by):
             filename = jobs.get_kind(job.kind).run(job=job, out=out, progress=reporter)
@@ -116,3 +115,33 @@ def job_record_download(*, acting_user: User, job: Job) -> None:
         obj=job,
         details={"kind": job.kind, "file": job.result_name},
     )
+
+
+class ProgressReporter:
+    """Writes progress to the job row, at most about once a second.
+
+    Each write is also the heartbeat: a running job whose heartbeat stops is
+    failed by `job_fail_stale`.
+    """
+
+    def __init__(self, job: Job, *, min_interval: float = 1.0):
+        self.job = job
+        self.min_interval = min_interval
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
+        now = time.monotonic()
+        finished = total is not None and done >= total
+        if now - self._last < self.min_interval and not finished:
+            return
+        self._last = now
+        progress = min(99, int(done * 100 / total)) if total else 0
+        fields: dict[str, Any] = {
+            "done": done,
+            "total": total,
+            "progress": progress,
+            "heartbeat_at": timezone.now(),
+        }
+        if message:
+            fields["message"] = message[:200]
+        Job.objects.filter(pk=self.job.pk, state=Job.State.RUNNING).update(**fields)

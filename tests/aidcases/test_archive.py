@@ -214,7 +214,7 @@ def test_deactivated_record_says_so(client_for, officer_a, person):
 def test_page_query_count_does_not_grow_with_cases_members_or_files(
     client_for, officer_a, village_a
 ):
-    from aidcases import attachments
+    from aidcases import services
     from tests.aidcases.test_attachments import PDF, upload
 
     def build(name: str, n: int) -> Person:
@@ -227,7 +227,7 @@ def test_page_query_count_does_not_grow_with_cases_members_or_files(
                     acting_user=officer_a, case=case, closed_on=timezone.localdate(), reason="好转"
                 )
             PersonRelation.objects.create(person=p, kind="other", name=f"亲属{i}", phone=PHONE)
-            attachments.attachment_add(
+            services.attachment_add(
                 acting_user=officer_a,
                 person=p,
                 upload=upload(PDF + str(i).encode(), f"{i}.pdf"),
@@ -343,10 +343,10 @@ def test_each_viewer_is_audited_separately(client_for, officer_a, county_staff, 
 def test_viewers_section_lists_views_reveals_and_downloads(
     client_for, officer_a, county_staff, person
 ):
-    from aidcases import attachments
+    from aidcases import services
     from tests.aidcases.test_attachments import PDF, upload
 
-    attachment = attachments.attachment_add(
+    attachment = services.attachment_add(
         acting_user=officer_a, person=person, upload=upload(PDF, "a.pdf"), kind="document",
         title="低保证",
     )  # fmt: skip

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageCms, PngImagePlugin
 
-from aidcases import attachments
+from aidcases import attachments, services
 from aidcases.models import Attachment, AuditEvent, Person
 from tests.factories import make_person
 
@@ -90,7 +90,7 @@ def person_b(village_b) -> Person:
 
 
 def add(user, person, data, name="x.jpg", kind="document", title="", **kw) -> Attachment:
-    return attachments.attachment_add(
+    return services.attachment_add(
         acting_user=user, person=person, upload=upload(data, name), kind=kind, title=title, **kw
     )
 
@@ -195,7 +195,7 @@ def test_html_renamed_to_jpg_is_refused_despite_name_and_content_type(officer_a,
     html = b"<!doctype html><html><script>alert(document.cookie)</script></html>"
 
     with pytest.raises(ValidationError) as exc:
-        attachments.attachment_add(
+        services.attachment_add(
             acting_user=officer_a,
             person=person,
             upload=upload(html, "photo.jpg", "image/jpeg"),
@@ -347,8 +347,8 @@ def test_setting_a_photo_is_audited_and_only_images_qualify(officer_a, person):
     photo = add(officer_a, person, png_bytes(), name="me.png", kind="photo")
 
     with pytest.raises(ValidationError):
-        attachments.person_set_photo(acting_user=officer_a, person=person, attachment=pdf)
-    attachments.person_set_photo(acting_user=officer_a, person=person, attachment=photo)
+        services.person_set_photo(acting_user=officer_a, person=person, attachment=pdf)
+    services.person_set_photo(acting_user=officer_a, person=person, attachment=photo)
 
     person.refresh_from_db()
     assert person.photo == photo
@@ -360,7 +360,7 @@ def test_removing_the_photo_clears_the_persons_photo(officer_a, person):
     person.refresh_from_db()
     assert person.photo == photo
 
-    attachments.attachment_remove(acting_user=officer_a, attachment=photo)
+    services.attachment_remove(acting_user=officer_a, attachment=photo)
 
     person.refresh_from_db()
     photo.refresh_from_db()
@@ -521,7 +521,7 @@ def test_set_photo_view(client_for, officer_a, person):
 
 def test_attachment_history_in_the_archive(client_for, officer_a, person):
     attachment = add(officer_a, person, PDF, name="a.pdf", title="入学通知书")
-    attachments.attachment_remove(acting_user=officer_a, attachment=attachment)
+    services.attachment_remove(acting_user=officer_a, attachment=attachment)
 
     page = client_for(officer_a).get(reverse("person_detail", args=[person.pk])).content.decode()
 

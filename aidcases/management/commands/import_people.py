@@ -1,4 +1,4 @@
-"""python manage.py import_people FILE --category student --township 城关镇 [--dry-run] [--user U]
+"""python manage.py import_people FILE --category tekun --township 城关镇 [--dry-run] [--user U]
 
 The same check and import as the web pages (the "people" import kind): every row is checked
 first, and either every row is imported or none. Exit status 0 with a summary line, or 1

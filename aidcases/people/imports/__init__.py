@@ -3,8 +3,8 @@ kind of the shared flow (``aidcases.importing``), so its pages, jobs and command
 
 One spec per category (the common person columns plus the category's own), then::
 
-    sheet = people.imports.read(upload, upload.name, "student")
-    plan = people.imports.validate(sheet, "student", township, user)   # writes nothing
+    sheet = people.imports.read(upload, upload.name, "tekun")
+    plan = people.imports.validate(sheet, "tekun", township, user)   # writes nothing
     if plan.ok:
         result = people.imports.commit(plan, user)                      # all or nothing
 
@@ -16,7 +16,7 @@ Each row then becomes new / updated (with the fields that change) / unchanged; i
 same file twice writes nothing the second time.
 
 Category details (profiles) are registered by category (``categories``): the hub registers
-特困人员; the students app registers 困难学生 and 留守儿童 from its ``ready()``.
+特困人员; leaf apps register their categories from their ``ready()``.
 
 ``commit`` runs in one transaction. Existing persons go through the services one by one;
 brand-new persons — the bulk of a first import — are written in batches that store exactly

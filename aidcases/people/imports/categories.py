@@ -1,5 +1,5 @@
 """The roster categories: each registers its own columns and a ``ProfileHandler`` for its
-category details (the hub registers 特困人员 here; students/ registers 困难学生 and 留守儿童)."""
+category details (the hub registers 特困人员 here; leaf apps register theirs from ready())."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class ProfileHandler:
     profile field, how to read the current ones, and the services that write them.
 
     ``fields`` maps a row key to the profile field of the same name. Subclasses override
-    what needs references resolved (a school by name).
+    what needs references resolved (a record the row names by its name).
     """
 
     model: Any = None
@@ -72,7 +72,7 @@ class ProfileHandler:
         return []
 
     def audit_details(self, ctx: Context) -> dict[str, Any]:
-        """What the import's audit row records besides the counts (the schools created)."""
+        """What the import's audit row records besides the counts (what before_commit made)."""
         return {}
 
     def before_commit(self, ctx: Context, user: User) -> None:
