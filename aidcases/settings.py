@@ -178,6 +178,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aidcases.tasks.delete_expired_job_files",
         "schedule": crontab(hour=3, minute=15),
     },
+    "purge-expired-uploads": {
+        "task": "aidcases.tasks.purge_expired_uploads",
+        "schedule": crontab(hour=3, minute=25),
+    },
 }
 # A running job that has not reported progress for this long is considered dead.
 JOB_STALE_AFTER = timedelta(minutes=env.int("JOB_STALE_MINUTES", default=15))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from aidcases import services
+from aidcases.importing import uploads
 
 
 @shared_task(name="aidcases.tasks.run_job", acks_late=True)
@@ -21,3 +22,9 @@ def reap_stale_jobs() -> int:
 @shared_task(name="aidcases.tasks.delete_expired_job_files")
 def delete_expired_job_files() -> int:
     return services.job_delete_expired_files()
+
+
+@shared_task(name="aidcases.tasks.purge_expired_uploads")
+def purge_expired_uploads() -> int:
+    """Import uploads left unconfirmed past JOB_FILE_TTL (the file and its check workbook)."""
+    return uploads.purge_expired()
