@@ -39,4 +39,5 @@ USER app
 
 EXPOSE 8000
 
-CMD ["gunicorn", "aidcases.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]
+# Port, workers, timeout and a query-string-free access log: gunicorn.conf.py.
+CMD ["gunicorn", "aidcases.wsgi:application"]

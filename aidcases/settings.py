@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "aidcases.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -180,12 +181,15 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-expired-uploads": {
         "task": "aidcases.tasks.purge_expired_uploads",
-        "schedule": crontab(hour=3, minute=25),
+        "schedule": crontab(minute=25),
     },
 }
 # A running job that has not reported progress for this long is considered dead.
 JOB_STALE_AFTER = timedelta(minutes=env.int("JOB_STALE_MINUTES", default=15))
 JOB_FILE_TTL = timedelta(days=env.int("JOB_FILE_TTL_DAYS", default=7))
+# Uploaded import files (full ID numbers, phones) are deleted on commit or cancel, and any left
+# over after this long by the hourly beat task.
+IMPORT_UPLOAD_TTL = timedelta(hours=env.int("IMPORT_UPLOAD_TTL_HOURS", default=24))
 
 # --- auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "aidcases.User"
@@ -221,6 +225,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Lockouts count by the same client address as the audit log (forwarded headers are believed
+# only from TRUSTED_PROXY_COUNT proxies).
+AXES_CLIENT_IP_CALLABLE = "aidcases.middleware.client_ip"
 
 # --- i18n -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -247,8 +254,13 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# A request body over MAX_REQUEST_BYTES is refused before it is read (the biggest upload is a
+# 20 MB roster; the HTTPS proxy's client_max_body_size should match, see the README). Files
+# over FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file, not memory; a form body without
+# files may hold DATA_UPLOAD_MAX_MEMORY_SIZE.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_MB", default=25) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- email ------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -258,6 +270,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- security ---------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of gunicorn append to X-Forwarded-For (the HTTPS proxy of the
+# docker-compose deployment: 1). 0 believes no forwarded header at all.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG and not TESTING)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG and not TESTING)

@@ -26,5 +26,5 @@ def delete_expired_job_files() -> int:
 
 @shared_task(name="aidcases.tasks.purge_expired_uploads")
 def purge_expired_uploads() -> int:
-    """Import uploads left unconfirmed past JOB_FILE_TTL (the file and its check workbook)."""
+    """Import uploads older than IMPORT_UPLOAD_TTL (24 hours): the file and its check workbook."""
     return uploads.purge_expired()

@@ -58,7 +58,9 @@ def context_of(upload: Upload) -> Any:
 
 
 def needs_job(kind: ImportKind, upload: Upload) -> bool:
-    return upload.rows_estimate >= kind.job_rows
+    """Big files are read by a worker: many rows, or more bytes than the web process opens."""
+    estimate = upload.rows_estimate
+    return estimate is None or estimate >= kind.job_rows
 
 
 # --- checking ---------------------------------------------------------------------------------

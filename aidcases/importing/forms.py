@@ -15,9 +15,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from aidcases.importing.reader import DEFAULT_MAX_BYTES
+from aidcases.importing.reader import DEFAULT_MAX_BYTES, macro_message
 
-ALLOWED_SUFFIXES = (".xlsx", ".xlsm", ".csv")
+ALLOWED_SUFFIXES = (".xlsx", ".csv")
 MAX_BYTES = DEFAULT_MAX_BYTES
 
 
@@ -59,6 +59,8 @@ class UploadForm(forms.Form):
                     "点“另存为”，保存类型选“Excel 工作簿（*.xlsx）”，再上传新文件。"
                 )
             )
+        if suffix == ".xlsm":
+            raise ValidationError(macro_message())
         if suffix not in ALLOWED_SUFFIXES:
             raise ValidationError(
                 _("不支持“%(suffix)s”文件，请上传 Excel（.xlsx）或 CSV 文件。")

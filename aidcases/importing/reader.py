@@ -14,6 +14,7 @@ import re
 import zipfile
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -23,7 +24,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from aidcases.importing.cells import _WHITESPACE, CellError, _compact, _is_blank, _nfkc, cell_text
-from aidcases.importing.spec import Issue, Report, Row, Sheet, Spec
+from aidcases.importing.spec import Issue, Report, Row, Sheet, Spec, normalize_header
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +38,13 @@ HEADER_SCAN_ROWS = 20
 # Nothing we import has this many columns; a stray value in column XFD must not make every
 # row 16,384 cells wide.
 MAX_COLUMNS = 256
-# An .xlsx is a zip: refuse one that would unpack to far more than an honest roster of the
-# allowed size (a "zip bomb" would otherwise fill the memory before the row cap is reached).
-_MAX_UNZIP_RATIO = 15
+# An .xlsx is a zip, and openpyxl holds a workbook's shared strings in memory: refuse one that
+# would unpack to far more than an honest roster (a "zip bomb" would otherwise fill the memory
+# before the row cap is reached). 50,000 rows × 25 columns of XML stay well under 100 MB; an
+# honest part compresses perhaps 5–30 times, a bomb hundreds or thousands of times.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_PART_RATIO = 200
+_RATIO_FROM_BYTES = 1024 * 1024  # small parts (styles, empty sheets) may compress very well
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and password-protected .xlsx
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -68,7 +73,8 @@ def read(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_rows: int = DEFAULT_MAX_ROWS,
 ) -> Sheet:
-    """Read an .xlsx/.xlsm/.csv upload against ``spec``; never raises for a bad file.
+    """Read an .xlsx/.csv upload against ``spec``; never raises for a bad file (a macro
+    workbook, .xlsm, is refused with a message like any other unreadable file).
 
     ``source`` is a path, the bytes, or a binary file object (read from where it stands);
     ``filename`` (the name as uploaded) decides the format. Every problem, from "this is not
@@ -131,7 +137,9 @@ def _load_table(
                 "（不要设密码），再导入新文件。"
             )
         )
-    if suffix in (".xlsx", ".xlsm") or (suffix == ".csv" and data.startswith(_ZIP_MAGIC)):
+    if suffix == ".xlsm":
+        raise _macro_workbook()
+    if suffix == ".xlsx" or (suffix == ".csv" and data.startswith(_ZIP_MAGIC)):
         return _xlsx_table(data, spec, max_bytes, max_rows)
     if suffix == ".csv":
         return _csv_table(data, max_rows), [], None
@@ -139,6 +147,23 @@ def _load_table(
         _("不支持“%(suffix)s”文件，请上传 Excel（.xlsx）或 CSV 文件。")
         % {"suffix": suffix or filename}
     )
+
+
+def is_macro_part(name: str) -> bool:
+    """A part that only a macro-enabled workbook holds (VBA project, macro sheets)."""
+    name = name.lower()
+    return name.endswith("vbaproject.bin") or name.startswith("xl/macrosheets/")
+
+
+def macro_message() -> str:
+    return _(
+        "这是启用宏的工作簿（.xlsm），为安全起见不能导入。"
+        "请用 Excel 或 WPS 打开，点“另存为”，保存类型选“Excel 工作簿（*.xlsx）”，再导入新文件。"
+    )
+
+
+def _macro_workbook() -> _Unreadable:
+    return _Unreadable(macro_message())
 
 
 def _too_many_rows(max_rows: int) -> _Unreadable:
@@ -164,11 +189,25 @@ def _xlsx_table(
         raise _corrupt()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+            infos = archive.infolist()
+        unpacked = sum(info.file_size for info in infos)
+        bombed = any(
+            info.file_size > _RATIO_FROM_BYTES
+            and info.file_size > MAX_PART_RATIO * max(info.compress_size, 1)
+            for info in infos
+        )
+        macros = any(is_macro_part(info.filename) for info in infos)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise _corrupt() from None
-    if unpacked > max_bytes * _MAX_UNZIP_RATIO:
-        raise _too_big(max_bytes)
+    if unpacked > MAX_UNPACKED_BYTES or bombed:
+        raise _Unreadable(
+            _(
+                "这个文件解压后的内容异常庞大（可能是损坏或被篡改的文件），无法导入。"
+                "请用 Excel 或 WPS 打开，删去无关的工作表和内容后“另存为”.xlsx 再导入。"
+            )
+        )
+    if macros:
+        raise _macro_workbook()
     try:
         # read_only streams the sheet; openpyxl parses through defusedxml when it is installed.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -193,6 +232,80 @@ def _xlsx_table(
         workbook.close()
 
 
+# Built-in number formats of Chinese Excel and WPS that openpyxl does not know (so it leaves
+# such a cell a bare serial number): id → format code.
+_ZH_BUILTIN_FORMATS = {
+    27: 'yyyy"年"m"月"',
+    28: 'm"月"d"日"',
+    29: 'm"月"d"日"',
+    30: "m-d-yy",
+    31: 'yyyy"年"m"月"d"日"',
+    36: 'yyyy"年"m"月"',
+    50: 'yyyy"年"m"月"',
+    51: 'm"月"d"日"',
+    52: 'yyyy"年"m"月"',
+    53: 'm"月"d"日"',
+    54: 'm"月"d"日"',
+    57: 'yyyy"年"m"月"',
+    58: 'm"月"d"日"',
+}
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
+
+
+def _date_kind(code: str | None) -> Literal["day", "month"] | None:
+    """What a number format shows of a date: the day, only the month, or no date at all."""
+    if not code:
+        return None
+    code = _FORMAT_NOISE.sub("", code.split(";")[0]).lower()
+    if "y" not in code and "d" not in code:
+        return None  # a number, or a time of day
+    if "d" in code:
+        return "day"
+    if "m" in code and "h" not in code and "s" not in code:
+        return "month"  # yyyy"年"m"月", yyyy-mm, mmm-yy
+    return None
+
+
+def _style_date_kinds(workbook: Any) -> dict[int, Literal["day", "month"]]:
+    """Cell style index → "month" for date formats that show no day, "day" for date formats
+    openpyxl does not recognise (it then gives the bare serial)."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+
+    kinds: dict[int, Literal["day", "month"]] = {}
+    custom = list(getattr(workbook, "_number_formats", []) or [])
+    for index, style in enumerate(getattr(workbook, "_cell_styles", []) or []):
+        number_format = style.numFmtId
+        if number_format >= BUILTIN_FORMATS_MAX_SIZE:
+            offset = number_format - BUILTIN_FORMATS_MAX_SIZE
+            code = custom[offset] if offset < len(custom) else None
+        else:
+            code = BUILTIN_FORMATS.get(number_format) or _ZH_BUILTIN_FORMATS.get(number_format)
+        kind = _date_kind(code)
+        if kind == "month" or (kind == "day" and index not in workbook._date_formats):
+            kinds[index] = kind
+    return kinds
+
+
+def month_text(value: date) -> str:
+    """A date that stands for its month, as people write one: "2015年3月"."""
+    return f"{value.year}年{value.month}月"
+
+
+def _dated(value: Any, kind: Literal["day", "month"], epoch: Any) -> Any:
+    """A cell's value as its number format shows it: a date shown only to the month becomes
+    that month ("2015年3月"), a serial under a date format openpyxl missed becomes the date."""
+    from openpyxl.utils.datetime import from_excel
+
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            value = from_excel(value, epoch)
+        except (OverflowError, ValueError, TypeError):
+            return value
+    if kind == "month" and isinstance(value, date):
+        return month_text(value)
+    return value
+
+
 def _worksheet_rows(worksheet: Any, merges: list[Merge]) -> Iterator[tuple[int, list[Any]]]:
     """Rows that hold any value, with their real row numbers; merged ranges into ``merges``.
 
@@ -200,10 +313,12 @@ def _worksheet_rows(worksheet: Any, merges: list[Merge]) -> Iterator[tuple[int, 
     sheet's stated dimensions (some programs write wrong ones, cutting rows short). Its own
     parser gives both right; ``mergeCells`` follows the rows in the file, so ``merges`` is
     complete once the rows are exhausted. (openpyxl internals: pinned in requirements.txt.)
+    A date cell whose number format shows only year and month reads as that month.
     """
     from openpyxl.worksheet._reader import WorkSheetParser
 
     workbook = worksheet.parent
+    date_kinds = _style_date_kinds(workbook)
     with worksheet._get_source() as source:
         parser = WorkSheetParser(
             source,
@@ -215,7 +330,12 @@ def _worksheet_rows(worksheet: Any, merges: list[Merge]) -> Iterator[tuple[int, 
         )
         for line, cells in parser.parse():
             present = [
-                (cell["column"], cell["value"])
+                (
+                    cell["column"],
+                    _dated(cell["value"], date_kinds[cell["style_id"]], workbook.epoch)
+                    if cell["style_id"] in date_kinds
+                    else cell["value"],
+                )
                 for cell in cells
                 if cell["value"] is not None and cell["column"] <= MAX_COLUMNS
             ]
@@ -492,6 +612,12 @@ def _fill_sheet(sheet: Sheet, table: Table, merges: list[Merge], max_rows: int) 
     _read_rows(sheet, data, max_rows)
 
 
+def names_a_month(header: str) -> bool:
+    """ "出生年月", "出生年月(年.月)": a header that asks for a year and a month, not a day."""
+    name = normalize_header(header)
+    return "年月" in name and "日" not in name
+
+
 def _read_rows(sheet: Sheet, data: Table, max_rows: int) -> None:
     spec, report = sheet.spec, sheet.report
     plan = [
@@ -502,6 +628,12 @@ def _read_rows(sheet: Sheet, data: Table, max_rows: int) -> None:
     positions = [position for _key, position, _parse, _req, _label in plan]
     required_positions = [position for _key, position, _parse, req, _label in plan if req]
     absent = {c.key: None for c in spec.columns if c.key not in sheet.columns}
+    # A header that names a month ("出生年月"): a date on the 1st under it means that month.
+    monthly = {
+        position
+        for position in positions
+        if position < len(sheet.headers) and names_a_month(sheet.headers[position])
+    }
     not_empty = _("不能为空")
     rows: list[Row] = []
     for line, cells in data:
@@ -524,6 +656,8 @@ def _read_rows(sheet: Sheet, data: Table, max_rows: int) -> None:
         errors: list[Issue] = []
         for (key, position, parse, required, label), is_blank in zip(plan, blank, strict=True):
             raw = cells[position] if position < width else None
+            if position in monthly and isinstance(raw, date) and raw.day == 1:
+                raw = month_text(raw)
             raws[key] = raw
             value = None
             message = None

@@ -6,7 +6,7 @@ workbook. It is only ever looked up under the requesting user's own folder, so a
 never reaches someone else's file, and nothing here is served by URL. The file, the preview
 and the check workbook (they hold personal data) are deleted once the import is committed or
 cancelled; ``meta.json`` (counts, no personal data) stays for the result page until the
-upload expires with the jobs' files (JOB_FILE_TTL).
+upload expires (IMPORT_UPLOAD_TTL, 24 hours; the beat task ``purge_expired_uploads`` runs hourly).
 """
 
 from __future__ import annotations
@@ -25,8 +25,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from aidcases.importing.kinds import UploadGone
+from aidcases.importing.reader import MAX_UNPACKED_BYTES
 
 UPLOAD_DIR = "imports"
+# Uploads bigger than this are read and checked by a worker, never in the web process.
+INLINE_MAX_BYTES = 1024 * 1024
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 # Files that hold the upload's personal data, deleted after commit or cancel.
 _PERSONAL = ("plan.json", "report.xlsx")
@@ -72,8 +75,10 @@ class Upload:
         return self.path / self.meta["stored"]
 
     @property
-    def rows_estimate(self) -> int:
-        return int(self.meta.get("rows_estimate") or 0)
+    def rows_estimate(self) -> int | None:
+        """About how many rows, for a small file; None for a big one (not looked into)."""
+        estimate = self.meta.get("rows_estimate")
+        return None if estimate is None else int(estimate)
 
     def update(self, **changes: Any) -> None:
         self.meta.update(changes)
@@ -120,14 +125,18 @@ def store(
     with stored.open("wb") as out:
         for chunk in chunks:
             out.write(chunk)
+    size = stored.stat().st_size
     meta = {
         "kind": kind,
+        "size": size,
         "options": options,
         "file_name": Path(file_name).name[:200],
         "stored": stored.name,
         "created_at": timezone.now().isoformat(),
         "state": "uploaded",
-        "rows_estimate": estimate_rows(stored),
+        # Only a small file is looked into here, in the web process; a bigger one goes to
+        # the worker whatever it holds (INLINE_MAX_BYTES).
+        "rows_estimate": estimate_rows(stored) if size <= INLINE_MAX_BYTES else None,
     }
     _write_json(path / "meta.json", meta)
     return Upload(user, token, path, meta)
@@ -148,11 +157,11 @@ def get(user: Any, token: str, *, kind: str | None = None) -> Upload:
 
 
 def purge_expired(user: Any | None = None) -> int:
-    """Uploads are working copies: gone after JOB_FILE_TTL, like job files. One user's, or
-    everyone's (the nightly clean-up)."""
+    """Uploads are working copies: gone after IMPORT_UPLOAD_TTL (24 hours), confirmed or not.
+    One user's (at each new upload), or everyone's (the hourly clean-up)."""
     root = Path(settings.MEDIA_ROOT) / UPLOAD_DIR
     roots = [_user_root(user)] if user is not None else [p for p in _children(root) if p.is_dir()]
-    limit = time.time() - settings.JOB_FILE_TTL.total_seconds()
+    limit = time.time() - settings.IMPORT_UPLOAD_TTL.total_seconds()
     purged = 0
     for user_root in roots:
         for child in _children(user_root):
@@ -175,9 +184,10 @@ def _children(path: Path) -> list[Path]:
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>]")
 
 
-def estimate_rows(path: Path) -> int:
+def estimate_rows(path: Path) -> int | None:
     """About how many rows the file holds, without parsing it (to choose inline or job):
-    the <row> elements of the largest worksheet, or the lines of a CSV."""
+    the <row> elements of the largest worksheet, or the lines of a CSV. None when the zip says
+    it unpacks to more than the reader accepts (the worker then refuses it with a message)."""
     try:
         with path.open("rb") as handle:
             head = handle.read(4)
@@ -186,6 +196,8 @@ def estimate_rows(path: Path) -> int:
                 return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
         best = 0
         with zipfile.ZipFile(path) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+                return None
             for info in archive.infolist():
                 name = info.filename
                 if not name.startswith("xl/worksheets/") or not name.endswith(".xml"):

@@ -130,8 +130,10 @@ def test_images_and_commands(compose):
         assert services[name].get("build") in (".", {"context": "."}), name
     web = _command_text(services["web"])
     assert web.index("migrate --noinput") < web.index("sync_roles") < web.index("gunicorn")
-    assert "aidcases.wsgi:application" in web and "0.0.0.0:8000" in web
-    assert "8000:8000" in [str(port) for port in services["web"]["ports"]]
+    assert "aidcases.wsgi:application" in web
+    # gunicorn listens on 0.0.0.0:8000 inside the container (gunicorn.conf.py), and the host
+    # publishes it on its loopback only, for the HTTPS proxy in front.
+    assert [str(port) for port in services["web"]["ports"]] == ["127.0.0.1:8000:8000"]
     assert "celery -A aidcases worker" in _command_text(services["worker"])
     beat = _command_text(services["beat"])
     assert "celery -A aidcases beat" in beat
@@ -274,3 +276,41 @@ def test_compose_config_validates(tmp_path):
     assert result.returncode == 0, result.stderr
     # Unset variables would be silently interpolated as empty strings.
     assert "is not set" not in result.stderr, result.stderr
+
+
+def gunicorn_settings() -> dict:
+    import runpy
+
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+def test_gunicorn_listens_where_the_compose_file_publishes():
+    config = gunicorn_settings()
+    assert config["bind"] == "0.0.0.0:8000" and config["accesslog"] == "-"
+
+
+def test_the_access_log_keeps_no_query_string_or_referer():
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.glogging import Logger
+
+    number = "149901201203150013"
+    environ = {
+        "REMOTE_ADDR": "203.0.113.9",
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/people/?q={number}",
+        "PATH_INFO": "/people/",
+        "QUERY_STRING": f"q={number}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": f"https://aidcases.example.org/people/?q={number}",
+        "HTTP_USER_AGENT": "Mozilla/5.0",
+    }
+    response = SimpleNamespace(status="200 OK", sent=1024, headers=[])
+    # The atoms gunicorn itself fills in for one request, formatted as it formats them.
+    atoms = Logger.atoms(Logger.__new__(Logger), response, [], environ, timedelta(milliseconds=42))
+
+    line = gunicorn_settings()["access_log_format"] % atoms
+
+    assert number not in line
+    assert '"GET /people/ HTTP/1.1" 200 1024 42ms' in line

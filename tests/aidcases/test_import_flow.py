@@ -211,21 +211,3 @@ def test_the_command_base_checks_then_imports(tmp_path, admin):
     assert "检查通过（试运行，未写入）：新增 1，更新 0，未变 0" in dry
     assert out.getvalue().endswith("新增 1，更新 0，未变 0\n")
     assert notes_on_file() == {"A1": "好"}
-
-
-def test_uploads_left_unconfirmed_expire_with_the_job_files(tmp_path, client_for, officer_a):
-    import os
-    import time
-
-    from aidcases.tasks import purge_expired_uploads
-
-    client = client_for(officer_a)
-    old = token_of(upload(client, notes_file(tmp_path, [["A1", "好"]])))
-    fresh = token_of(upload(client, notes_file(tmp_path, [["A2", "好"]], name="新.xlsx")))
-    path = uploads.get(officer_a, old).path
-    long_ago = time.time() - 8 * 24 * 3600
-    os.utime(path, (long_ago, long_ago))
-
-    assert purge_expired_uploads() == 1
-    assert not path.exists()
-    assert uploads.get(officer_a, fresh).file_path.exists()
