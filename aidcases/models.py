@@ -240,9 +240,10 @@ class Person(models.Model):
     """One real person (帮扶对象), unique by ID number.
 
     The ID number is stored only encrypted (`id_number_encrypted`) with a keyed
-    hash for uniqueness and exact lookup; birth date, gender and the last four
-    characters are kept in clear for search. Never deleted: deactivated, or
-    merged into another record (`merged_into`).
+    hash for uniqueness and exact lookup; its tails are searchable only as keyed
+    hashes in `search_tokens`. Birth date and gender stay in clear: without any
+    tail they leave 500 candidates per person (see `pii.id_candidates`). Never
+    deleted: deactivated, or merged into another record (`merged_into`).
     """
 
     class Gender(models.TextChoices):
@@ -253,7 +254,6 @@ class Person(models.Model):
     gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices)
     id_number_encrypted = models.TextField(_("身份证号码（密文）"), blank=True, editable=False)
     id_number_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
-    id_number_last4 = models.CharField(_("身份证后四位"), max_length=4, blank=True, editable=False)
     no_id_reason = models.CharField(_("无身份证号码的原因"), max_length=200, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
@@ -284,7 +284,7 @@ class Person(models.Model):
     )
     # Lower-case tokens a search box may hit exactly: every substring of the
     # name, full pinyin and initials (all heteronym readings) and their
-    # prefixes, ID and phone tails. A GIN index answers `contains [q]` fast at
+    # prefixes, and keyed hashes of ID and phone tails. A GIN index answers `contains [q]` fast at
     # province scale without pg_trgm (which the embedded PostgreSQL lacks).
     search_tokens = ArrayField(models.CharField(max_length=40), default=list, editable=False)
     # Pinyin of the name ("zhao xi chen"): the order a Chinese list is expected
@@ -351,8 +351,8 @@ class Person(models.Model):
 
     @property
     def masked_id_number(self) -> str:
-        """140822********123X — what screens and exports show; "" without an ID.
-        A key that no longer opens the number still shows the last four."""
+        """149901**********2X — what screens and exports show beside a birth
+        year (pii's display policy); "" without an ID."""
         from aidcases import pii
 
         if not self.has_id_number:
@@ -360,7 +360,14 @@ class Person(models.Model):
         try:
             return pii.mask_id_number(pii.decrypt(self.id_number_encrypted))
         except pii.DecryptionError:
-            return "*" * 14 + self.id_number_last4
+            return "*" * pii.ID_LENGTH
+
+    @property
+    def birth_year_text(self) -> str:
+        """ "2012年生": what lists show instead of the birth date (pii's display policy)."""
+        from aidcases import pii
+
+        return pii.birth_year_text(self.birth_date)
 
     @property
     def age(self) -> int | None:

@@ -4,10 +4,16 @@ Pure functions, no models: models, forms and the Excel import call these.
 
 ID numbers are stored so that a database dump does not show them (PIPL, minors'
 data): `encrypt` for the value, `id_hash` (keyed HMAC) for the unique constraint
-and exact lookup, `id_last4` and the birth date/gender from `parse_id_number`
-for search. Messages users read are Simplified Chinese `ValidationError`s with a
-`code`; they never repeat the number itself, because import reports and logs
-carry them.
+and exact lookup, `tail_token` (keyed too) for ID- and phone-tail search, and
+the birth date/gender from `parse_id_number`.
+
+What may be *shown together* outside a logged view is ruled here as well
+(`id_candidates`, `MIN_ID_CANDIDATES`, `mask_id_number`, `birth_year_text`):
+an ID is area (6) + birth date (8) + sequence (3) + check, so a masked ID
+beside a full birth date is nearly the full ID.
+
+Messages users read are Simplified Chinese `ValidationError`s with a `code`;
+they never repeat the number itself, because import reports and logs carry them.
 """
 
 from __future__ import annotations
@@ -39,8 +45,9 @@ __all__ = [
     "IdInfo",
     "decrypt",
     "encrypt",
+    "birth_year_text",
+    "id_candidates",
     "id_hash",
-    "id_last4",
     "mask_id_number",
     "mask_phone",
     "needs_rotation",
@@ -49,6 +56,7 @@ __all__ = [
     "parse_id_number",
     "phone_tail",
     "rotate",
+    "tail_token",
 ]
 
 ID_LENGTH = 18
@@ -228,19 +236,20 @@ def _area_known_for(area_code: str, birth_year: str) -> bool:
     return True
 
 
-def mask_id_number(number: object) -> str:
-    """Show the area code and last four only (140822********123X); the birth date is hidden."""
+def mask_id_number(number: object, *, tail: int | None = None) -> str:
+    """Show the area code and the last `tail` characters only (149901**********2X).
+
+    The default tail (`ID_TAIL_SHOWN`) is what may stand beside a birth *year*;
+    beside a full birth date show none (`tail=0`): see `id_candidates`."""
+    tail = ID_TAIL_SHOWN if tail is None else tail
     try:
         text = normalize_id_number(number)
     except ValidationError:
         return "*" * 8
-    if len(text) <= 10:
+    if len(text) <= 6 + tail:
         return "*" * len(text)
-    return f"{text[:6]}{'*' * (len(text) - 10)}{text[-4:]}"
-
-
-def id_last4(number: object) -> str:
-    return normalize_id_number(number)[-4:]
+    shown_tail = text[len(text) - tail :] if tail else ""
+    return f"{text[:6]}{'*' * (len(text) - 6 - tail)}{shown_tail}"
 
 
 def id_hash(number: object) -> str:
@@ -254,6 +263,150 @@ def id_hash(number: object) -> str:
     if not key or not isinstance(key, str):
         raise ImproperlyConfigured("ID_HASH_KEY must be a non-empty string")
     return hmac.new(key.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+
+
+def _derived_key(purpose: str) -> bytes:
+    """A key of the ID_HASH_KEY family for one purpose: changing ID_HASH_KEY
+    (and running rotate_id_key) changes every derived hash too."""
+    key = settings.ID_HASH_KEY
+    if not key or not isinstance(key, str):
+        raise ImproperlyConfigured("ID_HASH_KEY must be a non-empty string")
+    return hmac.new(key.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+TAIL_KINDS = {"id": "#i", "phone": "#p"}
+
+
+def tail_token(kind: Literal["id", "phone"], tail: str) -> str:
+    """The search token of an ID or phone tail: a keyed hash, so that a dump of
+    the search index holds no tail in clear (a tail + the birth date beside it
+    is most of an ID). Prefixed by kind: a phone tail never finds an ID."""
+    digest = hmac.new(
+        _derived_key("search-tail"), f"{kind}:{tail.upper()}".encode(), hashlib.sha256
+    )
+    return TAIL_KINDS[kind] + digest.hexdigest()[:32]
+
+
+# --- what may be shown together ----------------------------------------------
+#
+# Outside a logged view (the 一人一档 page, a reveal), nothing shown together
+# about one person may narrow their ID number to fewer than MIN_ID_CANDIDATES.
+# Given the county's area code and the gender, each birth date leaves 500
+# sequences; the check character then passes one in eleven of what a shown
+# tail leaves open. So:
+#   birth year (or age) + 4-character tail  ≈ 365 ÷ 11            ≈ 33    — too few
+#   birth year (or age) + 2-character tail  ≈ 365 × 100 ÷ 11      ≈ 3,300
+#   full birth date     + 1 character       ≈ 500 ÷ 11            ≈ 45    — too few
+#   full birth date, no tail                = 500
+# The display policy: masked IDs show the area code and two characters
+# (`ID_TAIL_SHOWN`), birth information is the birth *year* (a year does not
+# change from day to day, whereas an age watched daily gives the birthday
+# away); a full birth date is shown only beside a masked ID without tail.
+
+MIN_ID_CANDIDATES = 100
+ID_TAIL_SHOWN = 2
+# 2^(17-i) mod 11: the weight of the i-th of the 17 digits in the check.
+_CHECK_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
+_CHECK_CHARS = "10X98765432"
+
+
+def _check_char(weighted_sum: int) -> str:
+    return _CHECK_CHARS[weighted_sum % 11]
+
+
+def birth_year_text(birth: date | None) -> str:
+    """What lists show of a birth date: "2012年生"."""
+    return f"{birth.year}年生" if birth else ""
+
+
+def _birth_dates(shown: dict, today: date) -> list[date]:
+    first, last = date(EARLIEST_BIRTH_YEAR, 1, 1), today
+    if shown.get("birth_date"):
+        first = last = shown["birth_date"]
+    if shown.get("birth_year"):
+        year = int(shown["birth_year"])
+        first, last = max(first, date(year, 1, 1)), min(last, date(year, 12, 31))
+    if shown.get("age") is not None:
+        age = int(shown["age"])
+        # Born after today's date age+1 years ago, on or before it age years ago.
+        latest = _years_before(today, age)
+        earliest = _years_before(today, age + 1) + (date(2000, 1, 2) - date(2000, 1, 1))
+        first, last = max(first, earliest), min(last, latest)
+    days = (last - first).days + 1
+    return [date.fromordinal(first.toordinal() + n) for n in range(max(days, 0))]
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _pattern(shown: dict) -> str:
+    """The 18 positions the screen shows: a character, or "*" when hidden."""
+    pattern = ["*"] * ID_LENGTH
+    masked = normalize_id_number(shown.get("masked_id") or "") if shown.get("masked_id") else ""
+    if masked and len(masked) == ID_LENGTH:
+        pattern = list(masked)
+    tail = str(shown.get("id_tail") or "").upper()
+    for offset, char in enumerate(reversed(tail)):
+        position = ID_LENGTH - 1 - offset
+        if pattern[position] not in ("*", char):
+            return ""  # contradicts the masked form: nobody has both
+        pattern[position] = char
+    return "".join(pattern)
+
+
+def id_candidates(shown: dict, *, county_code: str, gender: str, today: date | None = None) -> int:
+    """How many valid ID numbers agree with what is shown together about a person.
+
+    `shown` may hold `masked_id` (the masked form, "*" for hidden characters),
+    `id_tail` (a tail the viewer knows, e.g. from a tail search), `birth_date`,
+    `birth_year` and `age` (completed years on `today`). The area code is taken
+    as known (`county_code`: it follows from the village), and so is `gender`.
+    """
+    today = today or (timezone.localdate() if settings.USE_TZ else date.today())
+    pattern = _pattern(shown)
+    if not pattern:
+        return 0
+    for position, char in enumerate(county_code[:6]):
+        if pattern[position] not in ("*", char):
+            return 0
+    area_sum = sum(_CHECK_WEIGHTS[i] * int(county_code[i]) for i in range(6))
+    # For each residue of the first 14 digits' weighted sum: how many sequences
+    # (gender's parity, agreeing with the shown positions 15–17) give a check
+    # character that agrees with position 18.
+    sequences = [
+        seq
+        for seq in range(1000)
+        if seq % 2 == (1 if gender == "male" else 0)
+        and all(pattern[14 + i] in ("*", digit) for i, digit in enumerate(f"{seq:03d}"))
+    ]
+    per_residue = []
+    for residue in range(11):
+        per_residue.append(
+            sum(
+                1
+                for seq in sequences
+                if pattern[17] == "*"
+                or _check_char(
+                    residue
+                    + sum(_CHECK_WEIGHTS[14 + i] * int(d) for i, d in enumerate(f"{seq:03d}"))
+                )
+                == pattern[17]
+            )
+        )
+    total = 0
+    for birth in _birth_dates(shown, today):
+        digits = f"{birth:%Y%m%d}"
+        if any(pattern[6 + i] not in ("*", d) for i, d in enumerate(digits)):
+            continue
+        residue = (
+            area_sum + sum(_CHECK_WEIGHTS[6 + i] * int(d) for i, d in enumerate(digits))
+        ) % 11
+        total += per_residue[residue]
+    return total
 
 
 # --- encryption at rest -----------------------------------------------------

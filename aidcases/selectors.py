@@ -68,18 +68,38 @@ def case_for_user_or_404(*, user: User, pk: int, category: str | None = None) ->
     return access.get_for_user_or_404(qs, user, pk=pk)
 
 
-def people_search(queryset: QuerySet, query: str) -> QuerySet:
-    """Name, full pinyin or initials, ID tail, phone tail — or a full ID number."""
+def people_search(queryset: QuerySet, query: str, *, id_tails: bool = True) -> QuerySet:
+    """Name, full pinyin or initials, ID tail, phone tail — or a full ID number.
+
+    Tails are matched through their keyed-hash tokens (search.query_tokens);
+    `id_tails=False` for a user who may not see ID numbers: their 4-digit query
+    still finds phone tails and names, never "whose ID ends so"."""
     from aidcases import pii
-    from aidcases.search import normalize_query
+    from aidcases.search import is_whole_id, normalize_query, query_tokens
 
     q = normalize_query(query)
     if not q:
         return queryset
-    if len(q) == 18 and q[:-1].isdigit():
+    if is_whole_id(q):
         # A whole ID number: exact lookup through the keyed hash.
         return queryset.filter(id_number_hash=pii.id_hash(pii.normalize_id_number(query)))
-    return queryset.filter(search_tokens__contains=[q[:40]])
+    tokens = query_tokens(q, id_tails=id_tails)
+    if len(tokens) == 1:
+        return queryset.filter(search_tokens__contains=tokens)
+    return queryset.filter(search_tokens__overlap=tokens)
+
+
+def id_search_kind(query: str, *, id_tails: bool = True) -> str:
+    """ "whole" or "tail" when this query searches by ID number (a logged view),
+    else ""."""
+    from aidcases.search import is_id_tail, is_whole_id, normalize_query
+
+    q = normalize_query(query)
+    if is_whole_id(q):
+        return "whole"
+    if id_tails and is_id_tail(q):
+        return "tail"
+    return ""
 
 
 def history_event_models() -> list:

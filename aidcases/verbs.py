@@ -27,6 +27,8 @@ VERBS: dict[str, Any] = {
     "person.update": _("修改帮扶对象"),
     "person.view": _("查看一人一档"),
     "person.reveal": _("查看完整证件号/电话"),
+    "person.search_id": _("按身份证号码查询"),
+    "person.id_registered_elsewhere": _("登记时查到其他乡镇已登记的身份证号码"),
     "person.activate": _("恢复帮扶对象"),
     "person.deactivate": _("停用帮扶对象"),
     "person.merge": _("合并重复记录"),

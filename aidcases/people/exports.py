@@ -38,7 +38,8 @@ _STORED_MOBILE_RE = re.compile(r"^1[0-9]{10}$")
 
 def _mask_id(number: str) -> str:
     if _STORED_ID_RE.match(number):
-        return f"{number[:6]}********{number[-4:]}"
+        hidden = pii.ID_LENGTH - 6 - pii.ID_TAIL_SHOWN
+        return f"{number[:6]}{'*' * hidden}{number[-pii.ID_TAIL_SHOWN :]}"
     return pii.mask_id_number(number)
 
 
@@ -70,7 +71,7 @@ def _id_text(row: dict, *, full: bool) -> str:
     try:
         number = pii.decrypt(row["id_number_encrypted"])
     except pii.DecryptionError:
-        return "*" * 14 + row["id_number_last4"]
+        return "*" * pii.ID_LENGTH
     return number if full else _mask_id(number)
 
 
@@ -86,12 +87,27 @@ def columns(*, full_id: bool, full_phone: bool) -> list[Column]:
     categories = {k: str(v) for k, v in AidCase.Category.choices}
     levels = {k: str(v) for k, v in AidCase.Level.choices}
     flags = {k: str(v) for k, v in HARDSHIP_FLAGS}
+    if full_id:
+        birth = [
+            Column("出生日期", "birth_date", kind="date"),
+            Column("年龄", lambda r: _age(r["birth_date"], today), kind="int", width=6),
+        ]
+    else:
+        # Beside a masked ID only the birth year (pii's display policy): a full
+        # date or an age there would let the file rebuild the numbers.
+        birth = [
+            Column(
+                "出生年份",
+                lambda r: r["birth_date"].year if r["birth_date"] else None,
+                kind="int",
+                width=8,
+            )
+        ]
     return [
         Column("序号", "seq", kind="int", width=6),
         Column("姓名", "name", width=10),
         Column("性别", lambda r: genders.get(r["gender"], ""), width=6),
-        Column("出生日期", "birth_date", kind="date"),
-        Column("年龄", lambda r: _age(r["birth_date"], today), kind="int", width=6),
+        *birth,
         Column("身份证号码", lambda r: _id_text(r, full=full_id), width=22),
         Column("乡(镇)", "township_name", width=12),
         Column("村(社区)", _village, width=14),

@@ -261,7 +261,9 @@ class PersonFilter(django_filters.FilterSet):
     # --- filter methods ---------------------------------------------------
 
     def filter_search(self, queryset, name, value):
-        return selectors.people_search(queryset, value)
+        return selectors.people_search(
+            queryset, value, id_tails=self.user.has_perm("aidcases.reveal_id_number")
+        )
 
     def filter_subtree(self, queryset, name, value):
         return queryset.filter(area__path__startswith=value.path)
@@ -359,7 +361,6 @@ def with_export_columns(queryset: QuerySet) -> QuerySet:
         "gender",
         "birth_date",
         "id_number_encrypted",
-        "id_number_last4",
         "no_id_reason",
         "phone",
         "area__name",

@@ -16,6 +16,7 @@ from aidcases.models import HARDSHIP_FLAGS, AidCase, Area, Person, TekunProfile,
 _date = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _AREA_LEVELS = (Area.Level.VILLAGE, Area.Level.HAMLET, Area.Level.GROUP)
 LEVEL_CHOICES = [("", _("未评定")), *AidCase.Level.choices]
+PHONE_FIELDS = ("phone", "guardian_phone")
 CLOSE_REASONS = ["已脱贫", "已毕业", "不再符合条件", "迁出本县", "死亡", "本人或监护人申请退出"]
 
 
@@ -117,6 +118,10 @@ class PersonForm(forms.Form):
         choices, self._areas = grouped_village_choices(user)
         self.fields["area"].choices = choices
         self.id_locked = person is not None and person.has_id_number
+        # Stored phones are shown in clear only to a role that may reveal them
+        # (and the edit view audits that as a reveal); others see them masked,
+        # and a masked value sent back unchanged keeps the stored number.
+        self.phones_masked = person is not None and not user.has_perm("aidcases.reveal_phone")
         if person is not None:
             for name in ("case_category", "case_level", "case_flags"):
                 del self.fields[name]
@@ -153,25 +158,51 @@ class PersonForm(forms.Form):
     def _id_help(person: Person) -> str:
         if not person.has_id_number:
             return str(_("当前未登记身份证号码；取得后请填写。"))
-        masked = person.masked_id_number
+        # Beside this form's full birth date: no tail at all (500 candidates,
+        # pii.id_candidates).
+        masked = pii.mask_id_number(pii.decrypt(person.id_number_encrypted), tail=0)
         return str(_("留空表示不修改（当前：%(masked)s）")) % {"masked": masked}
 
     @classmethod
-    def initial_for(cls, person: Person) -> dict:
+    def initial_for(cls, person: Person, *, user: User | None = None) -> dict:
         # The clear ID number is never an initial value: it would be in the HTML.
+        masked = user is not None and not user.has_perm("aidcases.reveal_phone")
+        phones = {
+            name: (pii.mask_phone(value) if masked and value else value)
+            for name in PHONE_FIELDS
+            for value in [getattr(person, name)]
+        }
         return {
             "name": person.name,
             "gender": person.gender,
             "birth_date": person.birth_date,
-            "phone": person.phone,
             "area": person.area_id,
             "address": person.address,
             "guardian_name": person.guardian_name,
             "guardian_relationship": person.guardian_relationship,
-            "guardian_phone": person.guardian_phone,
             "notes": person.notes,
             "no_id_reason": person.no_id_reason,
+            **phones,
         }
+
+    def clear_phones_shown(self) -> list[str]:
+        """The stored phones this form shows in clear (each is a reveal)."""
+        if self.person is None or self.phones_masked:
+            return []
+        return [name for name in PHONE_FIELDS if getattr(self.person, name)]
+
+    def _kept_phone(self, name: str) -> str:
+        value = self.cleaned_data.get(name) or ""
+        stored = getattr(self.person, name, "") if self.person is not None else ""
+        if self.phones_masked and stored and value.strip() == pii.mask_phone(stored):
+            return stored
+        return value
+
+    def clean_phone(self) -> str:
+        return self._kept_phone("phone")
+
+    def clean_guardian_phone(self) -> str:
+        return self._kept_phone("guardian_phone")
 
     def clean_area(self) -> Area:
         value = self.cleaned_data["area"]

@@ -7,6 +7,8 @@ through forms, every write through a service (atomic, audited).
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aidcases import access, pii, search, selectors, services
 from aidcases.models import AidCase, Area, TekunProfile
@@ -30,6 +32,7 @@ from aidcases.people.forms import (
     PersonForm,
     TekunProfileForm,
 )
+from aidcases.services.people import person_id_lookup, person_id_search_record
 from aidcases.viewutils import add_service_errors, require_perm
 
 PAGE_SIZE = 50
@@ -38,12 +41,76 @@ PAGE_SIZE = 50
 # --- list -------------------------------------------------------------------
 
 
+# A whole ID number never reaches a URL (access logs, browser history, the
+# Referer keep URLs): the search form POSTs, and the list is then shown at
+# ?idq=<token>, a random key of this session that stands for the number's hash.
+ID_QUERY_PARAM = "idq"
+_SESSION_ID_QUERIES = "people_id_queries"
+_SESSION_ID_QUERIES_KEPT = 20
+
+
+def _remember_id_query(request: HttpRequest, digest: str) -> str:
+    queries = request.session.get(_SESSION_ID_QUERIES, {})
+    token = secrets.token_urlsafe(12)
+    queries[token] = digest
+    # Oldest first (dicts keep insertion order): keep the last few.
+    request.session[_SESSION_ID_QUERIES] = dict(list(queries.items())[-_SESSION_ID_QUERIES_KEPT:])
+    return token
+
+
+def _id_query_hash(request: HttpRequest, token: str) -> str | None:
+    return request.session.get(_SESSION_ID_QUERIES, {}).get(token)
+
+
+def _without_whole_id(request: HttpRequest, data: QueryDict) -> QueryDict | None:
+    """The parameters with a whole ID number (typed into q, or as its hash)
+    swapped for a session token; None when there is none to swap."""
+    query = search.normalize_query(data.get("q", ""))
+    if search.is_whole_id(query):
+        digest = pii.id_hash(pii.normalize_id_number(query))
+    elif not query and data.get("idh"):
+        digest = data["idh"]  # the same ID search, with another sort or filter
+    else:
+        return None
+    params = data.copy()
+    for name in ("q", "idh", "page", "csrfmiddlewaretoken"):
+        params.pop(name, None)
+    params[ID_QUERY_PARAM] = _remember_id_query(request, digest)
+    return params
+
+
+def _list_params(request: HttpRequest, data: QueryDict) -> QueryDict:
+    """What the FilterSet reads: the session token turned back into the hash."""
+    token = data.get(ID_QUERY_PARAM, "")
+    if not token:
+        return data
+    params = data.copy()
+    params.pop(ID_QUERY_PARAM)
+    # An unknown or expired token finds nobody rather than everybody.
+    params["idh"] = _id_query_hash(request, token) or "-"
+    return params
+
+
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def person_list(request: HttpRequest) -> HttpResponse:
     require_perm(request, "aidcases.view_person")
+    if request.method == "POST":
+        params = _without_whole_id(request, request.POST)
+        if params is None:
+            # A new query (name, tail) replaces an earlier whole-ID search.
+            params = request.POST.copy()
+            for name in ("csrfmiddlewaretoken", "idh", "page"):
+                params.pop(name, None)
+        return redirect(f"{reverse('person_list')}?{params.urlencode()}")
+    swapped = _without_whole_id(request, request.GET)
+    if swapped is not None:
+        # An old bookmark or a hand-typed URL: at least the next pages, the
+        # history and the Referer do not keep the number.
+        return redirect(f"{reverse('person_list')}?{swapped.urlencode()}")
+    data = _list_params(request, request.GET)
     filterset = PersonFilter(
-        request.GET or None, queryset=selectors.people_for(user=request.user), user=request.user
+        data or None, queryset=selectors.people_for(user=request.user), user=request.user
     )
     filterset.refresh_villages_from(reverse("person_village_options"))
     page = paginate(
@@ -52,6 +119,14 @@ def person_list(request: HttpRequest) -> HttpResponse:
         per_page=PAGE_SIZE,
         count_queryset=filterset.qs,
     )
+    id_search = "whole" if request.GET.get(ID_QUERY_PARAM) else ""
+    id_search = id_search or selectors.id_search_kind(
+        request.GET.get("q", ""), id_tails=request.user.has_perm("aidcases.reveal_id_number")
+    )
+    if id_search and filterset.is_valid():
+        person_id_search_record(
+            acting_user=request.user, kind=id_search, matches=page.paginator.count
+        )
     for person in page:
         person.masked_id = person.masked_id_number
         person.masked_phone = pii.mask_phone(person.phone) if person.phone else ""
@@ -69,10 +144,15 @@ def person_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "qs": params.urlencode(),
             "export_params": [
-                (k, v) for k in params if k in filterset.filters for v in params.getlist(k) if v
+                (k, v)
+                for k in params
+                if k in filterset.filters or k == ID_QUERY_PARAM
+                for v in params.getlist(k)
+                if v
             ],
             "export_form": PeopleExportForm(),
             "advanced_open": bool(advanced) or bool(filterset.form.errors),
+            "id_query": bool(request.GET.get(ID_QUERY_PARAM)),
         },
     )
 
@@ -96,9 +176,10 @@ def person_village_options(request: HttpRequest) -> HttpResponse:
 # --- export -----------------------------------------------------------------
 
 
-def export_params_from(data: QueryDict) -> dict[str, list[str]]:
+def export_params_from(data: QueryDict, id_query_hash: str | None = None) -> dict[str, list[str]]:
     """The list's filters as job params. A whole ID number typed into the search
-    box becomes its keyed hash: job params and audit rows hold no clear IDs."""
+    box (or the list's session token for one, `id_query_hash`) becomes its keyed
+    hash: job params and audit rows hold no clear IDs."""
     params: dict[str, list[str]] = {}
     for name in PersonFilter.param_names():
         values = [v.strip() for v in data.getlist(name) if v.strip()]
@@ -108,6 +189,9 @@ def export_params_from(data: QueryDict) -> dict[str, list[str]]:
     if len(query) == 18 and query[:-1].isdigit():
         params.pop("q")
         params["idh"] = [pii.id_hash(pii.normalize_id_number(query))]
+    elif id_query_hash:
+        params.pop("q", None)
+        params["idh"] = [id_query_hash]
     return params
 
 
@@ -119,7 +203,10 @@ def person_export(request: HttpRequest) -> HttpResponse:
     full = form.is_valid() and form.cleaned_data["full"]
     if full and not request.user.has_perm("aidcases.reveal_id_number"):
         raise PermissionDenied
-    filters = export_params_from(request.POST)
+    token = request.POST.get(ID_QUERY_PARAM, "")
+    filters = export_params_from(
+        request.POST, (_id_query_hash(request, token) or "-") if token else None
+    )
     filterset = PersonFilter(
         _querydict(filters),
         queryset=selectors.people_for(user=request.user),
@@ -153,6 +240,10 @@ def person_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            # Outside the registration's transaction, so that the audit row of a
+            # number found registered elsewhere survives the refusal.
+            if data.get("id_number"):
+                person_id_lookup(acting_user=request.user, id_number=data["id_number"])
             # Register and open the first case together, or neither.
             with transaction.atomic():
                 person = services.person_register(
@@ -194,8 +285,14 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         user=request.user,
         person=person,
-        initial=PersonForm.initial_for(person),
+        initial=PersonForm.initial_for(person, user=request.user),
     )
+    if request.method == "GET":
+        # Showing a stored phone in clear is a reveal, audited like the 显示 button.
+        for field_name in form.clear_phones_shown():
+            services.person_reveal(
+                acting_user=request.user, person=person, field_name=field_name, via="edit_form"
+            )
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.person_update(

@@ -77,11 +77,9 @@ def person_merge(*, acting_user: User, keep: Person, drop: Person) -> Person:
                 drop.id_number_hash,
                 drop.id_number_encrypted,
             )
-            keep.id_number_last4 = drop.id_number_last4
-            drop.id_number_hash, drop.id_number_encrypted, drop.id_number_last4 = None, "", ""
+            drop.id_number_hash, drop.id_number_encrypted = None, ""
             drop.no_id_reason = f"已合并到 {keep.pk}"
-            drop.save(update_fields=["id_number_hash", "id_number_encrypted", "id_number_last4",
-                                     "no_id_reason"])  # fmt: skip
+            drop.save(update_fields=["id_number_hash", "id_number_encrypted", "no_id_reason"])
             keep.no_id_reason = ""
         for field_name in ("phone", "address", "guardian_name", "guardian_relationship",
                            "guardian_phone", "birth_date"):  # fmt: skip

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from aidcases import access, pii, search
 from aidcases.audit import audit_event, audit_log
@@ -120,21 +121,88 @@ def person_clean(
     values["no_id_reason"] = "" if id_number else (data.no_id_reason or "").strip()
     if existing is not None and not id_number and existing.has_id_number:
         values["no_id_reason"] = ""
-    if id_number and check_registered:
-        digest = pii.id_hash(id_number)
-        clash = Person.objects.filter(id_number_hash=digest)
-        if existing is not None:
-            clash = clash.exclude(pk=existing.pk)
-        if clash.exists():
-            errors.setdefault("id_number", []).append(
-                _("该身份证号码已登记（%(where)s），请勿重复登记。")
-                % {"where": clash.first().area.full_name()}
-            )
+    if id_number and check_registered and _id_clash(id_number, existing) is not None:
+        errors.setdefault("id_number", []).append(str(ALREADY_REGISTERED))
     if id_number:
         values["_id_number"] = id_number
     if errors:
         raise ValidationError(errors)
     return values
+
+
+# Where a registered number lives is not said: a township officer typing numbers
+# into the form would otherwise map the county's registry village by village.
+ALREADY_REGISTERED = _lazy("该身份证号码已经登记，请勿重复登记；如需核实，请联系县团委工作人员。")
+TOO_MANY_LOOKUPS = _lazy(
+    "一小时内查到已登记身份证号码的次数过多，暂停登记带身份证号码的人员，"
+    "请一小时后再试，或联系县团委工作人员。"
+)
+ID_LOOKUP_VERB = "person.id_registered_elsewhere"
+ID_LOOKUP_LIMIT = 20  # hits on another township's number per township user per hour
+ID_LOOKUP_WINDOW = timedelta(hours=1)
+
+
+def _id_clash(id_number: str, existing: Person | None) -> Person | None:
+    clash = Person.objects.filter(id_number_hash=pii.id_hash(id_number)).select_related("area")
+    if existing is not None:
+        clash = clash.exclude(pk=existing.pk)
+    return clash.first()
+
+
+def id_lookups_left(user: User) -> int | None:
+    """How many more numbers registered outside their scope this user may hit in
+    the current hour; None for county-level users (the whole registry is theirs).
+    Counted from the audit log, so it holds across web and worker processes."""
+    if access.sees_everything(user):
+        return None
+    used = AuditEvent.objects.filter(
+        actor=user, verb=ID_LOOKUP_VERB, at__gte=timezone.now() - ID_LOOKUP_WINDOW
+    ).count()
+    return max(ID_LOOKUP_LIMIT - used, 0)
+
+
+def id_lookups_record(*, acting_user: User, persons: list[Person], source: str) -> None:
+    """One audit event per number found registered outside the user's scope, so
+    that probing is visible to auditors. Callers commit it even when they then
+    refuse the registration (call outside the registration's transaction)."""
+    AuditEvent.objects.bulk_create(
+        audit_event(
+            actor=acting_user,
+            verb=ID_LOOKUP_VERB,
+            obj=person,
+            area=person.area,
+            details={"source": source, "by_area": acting_user.area_id},
+        )
+        for person in persons
+    )
+
+
+def person_id_lookup(*, acting_user: User, id_number: str, existing: Person | None = None) -> None:
+    """Refuse an ID number that is registered already, saying neither who nor
+    where. A hit outside the user's scope is audited; a township user past
+    ID_LOOKUP_LIMIT hits in an hour is refused every lookup (hit or not, so
+    that the refusal itself tells nothing) for the rest of the hour.
+
+    The audit row is committed before the refusal is raised: call this outside
+    any transaction of your own (the registry views do), or it rolls back with it.
+    """
+    try:
+        number = pii.parse_id_number(id_number).number
+    except ValidationError:
+        return  # person_clean explains what is wrong with it
+    refusal = None
+    with transaction.atomic():
+        left = id_lookups_left(acting_user)
+        if left == 0:
+            refusal = TOO_MANY_LOOKUPS
+        else:
+            clash = _id_clash(number, existing)
+            if clash is not None:
+                refusal = ALREADY_REGISTERED
+                if not access.scope(Person.objects.filter(pk=clash.pk), acting_user).exists():
+                    id_lookups_record(acting_user=acting_user, persons=[clash], source="form")
+    if refusal is not None:
+        raise ValidationError({"id_number": [str(refusal)]})
 
 
 def _check_against_id(data: PersonData, info, errors: dict[str, list[str]]) -> None:
@@ -177,7 +245,6 @@ def _apply_person_values(person: Person, values: dict) -> list[str]:
         if person.id_number_hash != digest:
             person.id_number_hash = digest
             person.id_number_encrypted = pii.encrypt(id_number)
-            person.id_number_last4 = id_number[-4:]
             changed.append("id_number")
     plain_id = id_number or (
         pii.decrypt(person.id_number_encrypted) if person.has_id_number else ""
@@ -195,7 +262,9 @@ def _apply_person_values(person: Person, values: dict) -> list[str]:
 def person_register(*, acting_user: User, data: PersonData) -> Person:
     require_perm(acting_user, "aidcases.change_person")
     require_area(acting_user, data.area)
-    values = person_clean(data)
+    values = person_clean(data, check_registered=False)
+    if values.get("_id_number"):
+        person_id_lookup(acting_user=acting_user, id_number=values["_id_number"])
     with transaction.atomic(), acting(acting_user):
         person = Person(created_by=acting_user)
         _apply_person_values(person, values)
@@ -215,7 +284,10 @@ def person_update(*, acting_user: User, person: Person, data: PersonData) -> lis
     """Returns the names of the fields that changed (empty: nothing to do)."""
     require_perm(acting_user, "aidcases.change_person")
     require_area(acting_user, person.area, data.area)
-    values = person_clean(data, existing=person)
+    values = person_clean(data, existing=person, check_registered=False)
+    new_number = values.get("_id_number")
+    if new_number and pii.id_hash(new_number) != person.id_number_hash:
+        person_id_lookup(acting_user=acting_user, id_number=new_number, existing=person)
     with transaction.atomic(), acting(acting_user):
         person = Person.objects.select_for_update().get(pk=person.pk)
         changed = _apply_person_values(person, values)
@@ -236,8 +308,9 @@ def person_update(*, acting_user: User, person: Person, data: PersonData) -> lis
 
 
 @transaction.atomic
-def person_reveal(*, acting_user: User, person: Person, field_name: str) -> str:
-    """The clear value of a masked field; every reveal is an audit event."""
+def person_reveal(*, acting_user: User, person: Person, field_name: str, via: str = "") -> str:
+    """The clear value of a masked field; every reveal is an audit event
+    (`via` names the screen when it is not the 显示 button, e.g. "edit_form")."""
     perm = {
         "id_number": "aidcases.reveal_id_number",
         "phone": "aidcases.reveal_phone",
@@ -258,9 +331,22 @@ def person_reveal(*, acting_user: User, person: Person, field_name: str) -> str:
         verb="person.reveal",
         obj=person,
         area=person.area,
-        details={"field": field_name},
+        details={"field": field_name, **({"via": via} if via else {})},
     )
     return value
+
+
+@transaction.atomic
+def person_id_search_record(*, acting_user: User, kind: str, matches: int) -> None:
+    """A search by ID number (whole, or a tail) is a logged view: it tells the
+    searcher whose number ends so, or that a number is registered. The number
+    itself is not logged (a tail is already most of one beside a birth year)."""
+    audit_log(
+        actor=acting_user,
+        verb="person.search_id",
+        area=acting_user.area,
+        details={"kind": kind, "matches": matches},
+    )
 
 
 @transaction.atomic

@@ -131,7 +131,8 @@ def test_duplicate_id_from_another_township_is_refused_without_naming_the_person
         CREATE, person_post(village_a, name="赵熙晨", id_number=number)
     )
     message = " ".join(errors(response)["id_number"])
-    assert "已登记" in message and "东冶村" in message
+    # Neither who nor where: only whom to ask (issue 7, item 3).
+    assert "已经登记" in message and "县团委" in message and "东冶" not in message
     assert "钱东冶" not in response.content.decode()
     assert Person.objects.count() == 1
 
@@ -189,7 +190,8 @@ def edit_post(person, **overrides) -> dict:
 def test_edit_page_never_contains_the_clear_id_number(client_for, officer_a, zhao):
     number = pii.decrypt(zhao.id_number_encrypted)
     html = client_for(officer_a).get(edit_url(zhao)).content.decode()
-    assert f"留空表示不修改（当前：{pii.mask_id_number(number)}）" in html
+    # Beside the birth date field: no tail at all (pii.id_candidates).
+    assert f"留空表示不修改（当前：{pii.mask_id_number(number, tail=0)}）" in html
     assert number not in html
     assert number[6:14] not in html.replace("2012-05-17", "")  # only the derived date field
     assert 'name="id_number"' in html and 'value="' + number not in html
@@ -253,7 +255,7 @@ def test_duplicate_id_on_edit_is_refused(client_for, officer_a, zhao, village_b)
     number = make_id_number(date(2012, 5, 17))
     make_person(village_b, name="钱东冶", id_number=number)
     response = client_for(officer_a).post(edit_url(zhao), edit_post(zhao, id_number=number))
-    assert "已登记" in " ".join(errors(response)["id_number"])
+    assert "已经登记" in " ".join(errors(response)["id_number"])
     assert "钱东冶" not in response.content.decode()
 
 
@@ -479,3 +481,42 @@ def test_a_bad_id_number_is_one_error_not_also_a_missing_gender(village_a):
     with pytest.raises(ValidationError) as caught:
         services.person_clean(data)
     assert set(caught.value.error_dict) == {"id_number"}
+
+
+# --- phones on the edit form (issue 7, item 4) ------------------------------------------------
+
+
+def test_opening_the_edit_form_with_clear_phones_is_audited_as_a_reveal(
+    client_for, officer_a, village_a
+):
+    person = make_person(
+        village_a, name="王小明", phone="13812345678", guardian_phone="13987654321"
+    )
+    html = client_for(officer_a).get(edit_url(person)).content.decode()
+    assert "13812345678" in html and "13987654321" in html
+    events = AuditEvent.objects.filter(verb="person.reveal", object_id=str(person.pk))
+    assert sorted(e.details["field"] for e in events) == ["guardian_phone", "phone"]
+    assert all(e.actor == officer_a and e.details.get("via") == "edit_form" for e in events)
+
+
+def test_a_role_that_may_not_reveal_phones_edits_with_them_masked(
+    client_for, officer_a, village_a, monkeypatch
+):
+    person = make_person(village_a, name="王小明", phone="13812345678", guardian_phone="")
+    real_has_perm = type(officer_a).has_perm
+    monkeypatch.setattr(
+        type(officer_a),
+        "has_perm",
+        lambda self, perm, obj=None: (
+            perm != "aidcases.reveal_phone" and real_has_perm(self, perm, obj)
+        ),
+    )
+    client = client_for(officer_a)
+    html = client.get(edit_url(person)).content.decode()
+    assert "13812345678" not in html and "138****5678" in html
+    assert not AuditEvent.objects.filter(verb="person.reveal").exists()
+    # Saving with the masked value sent back keeps the stored number.
+    response = client.post(edit_url(person), edit_post(person, phone="138****5678", address="北街"))
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.phone == "13812345678" and person.address == "北街"

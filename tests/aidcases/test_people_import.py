@@ -3,7 +3,7 @@ student and left-behind rosters are tested in tests/students/test_student_import
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from io import StringIO
 
 import pghistory.models
@@ -447,7 +447,7 @@ def test_batch_registered_person_is_stored_as_the_registration_service_stores_on
 
     person = Person.objects.get()
     assert pii.decrypt(person.id_number_encrypted) == MAN
-    assert person.id_number_last4 == MAN[-4:] and person.created_by == officer_a
+    assert person.created_by == officer_a
     assert person.search_tokens == search.person_tokens(
         name="曾小单", id_number=MAN, phone="13812345678"
     )
@@ -637,3 +637,34 @@ def test_a_different_name_for_a_registered_id_number_is_a_warning(
     [warning] = plan.report.warnings
     assert warning.message == "系统中该身份证号码登记的姓名是“王老汉”，导入后将改为“王老翰”"
     assert plan.rows[0].changes == ["姓名"]
+
+
+def test_a_number_registered_elsewhere_is_an_audited_lookup(
+    tmp_path, officer_a, township_a, village_a, village_b
+):
+    other = make_person(village_b, name="孙东冶", id_number=MAN)
+    rows = [[1, "王老汉", "男", MAN, None, "南街村", None, None, None, None, None, None]]
+    plan_for(write_roster(tmp_path / "a.xlsx", HEADER, rows), officer_a, township_a)
+    event = AuditEvent.objects.get(verb="person.id_registered_elsewhere")
+    assert event.actor == officer_a and event.object_id == str(other.pk)
+    assert event.details["source"] == "import"
+
+
+def test_a_roster_past_the_hourly_lookup_limit_is_refused_as_a_whole(
+    tmp_path, officer_a, township_a, village_a, village_b
+):
+    numbers = [make_id_number(date(1950, 1, 1) + timedelta(days=n)) for n in range(21)]
+    for number in numbers:
+        make_person(village_b, name="孙东冶", id_number=number)
+    rows = [
+        [n, "王老汉", "男", number, None, "南街村", None, None, None, None, None, None]
+        for n, number in enumerate(numbers, 1)
+    ]
+    plan = plan_for(write_roster(tmp_path / "a.xlsx", HEADER, rows), officer_a, township_a)
+    # One file-level message; no row says which numbers hit.
+    assert [(i.line, "次数过多" in i.message) for i in plan.report.errors] == [(None, True)]
+    assert AuditEvent.objects.filter(verb="person.id_registered_elsewhere").count() == 21
+    # And for the rest of the hour even a file of new numbers is refused.
+    fresh = [[1, "王老汉", "男", make_id_number(date(1951, 1, 1)), None, "南街村"] + [None] * 6]
+    plan = plan_for(write_roster(tmp_path / "b.xlsx", HEADER, fresh), officer_a, township_a)
+    assert not plan.ok and "次数过多" in plan.report.errors[0].message

@@ -19,7 +19,6 @@ from aidcases.pii import (
     decrypt,
     encrypt,
     id_hash,
-    id_last4,
     mask_id_number,
     mask_phone,
     needs_rotation,
@@ -28,6 +27,7 @@ from aidcases.pii import (
     parse_id_number,
     phone_tail,
     rotate,
+    tail_token,
 )
 
 TODAY = date(2026, 8, 5)
@@ -272,23 +272,31 @@ def test_error_messages_never_repeat_the_number():
 @pytest.mark.parametrize(
     ("raw", "masked"),
     [
-        ("14082220120618123X", "140822********123X"),
-        ("14082220120618123x", "140822********123X"),
-        (" 140822 20120618 123X ", "140822********123X"),
-        ("140822120618002", "140822*****8002"),
+        ("14082220120618123X", "140822**********3X"),
+        ("14082220120618123x", "140822**********3X"),
+        (" 140822 20120618 123X ", "140822**********3X"),
+        ("140822120618002", "140822*******02"),
         ("1234", "****"),
         ("", ""),
         (None, ""),
         (1.40822199001011e17, "********"),
     ],
 )
-def test_mask_id_number_shows_area_code_and_last_four_only(raw, masked):
+def test_mask_id_number_shows_area_code_and_last_two_only(raw, masked):
+    # Two, not four: beside a birth year four would leave ~33 numbers (pii.id_candidates).
     assert mask_id_number(raw) == masked
 
 
-def test_id_last4_is_taken_after_normalising():
-    assert id_last4("14082220120618123x") == "123X"
-    assert id_last4("") == ""
+def test_mask_id_number_beside_a_full_birth_date_shows_no_tail():
+    assert mask_id_number("14082220120618123X", tail=0) == "140822************"
+
+
+def test_tail_tokens_are_keyed_hashes_by_kind(settings):
+    token = tail_token("id", "123x")
+    assert token == tail_token("id", "123X") and "123" not in token
+    assert token != tail_token("phone", "123X")
+    settings.ID_HASH_KEY = "another-key"
+    assert tail_token("id", "123X") != token
 
 
 # --- encryption and the lookup hash -----------------------------------------

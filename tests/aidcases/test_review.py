@@ -8,7 +8,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from aidcases import review, services
+from aidcases import pii, review, services
 from aidcases.models import AidCase, Attachment, DistinctPersons, Person, PersonRelation
 from tests.factories import _system_user, make_id_number, make_person
 
@@ -159,7 +159,7 @@ def test_review_page_shows_both_records_side_by_side_masked(client_for, officer_
     response = client_for(officer_a).get(reverse(REVIEW))
     body = response.content.decode()
     assert body.count('data-testid="pair-person"') == 2
-    assert number not in body and f"{number[:6]}********{number[-4:]}" in body
+    assert number not in body and pii.mask_id_number(number) in body
     assert "13812345678" not in body and "138****5678" in body
     assert "户口未迁入" in body and "王奶奶" in body and "南街村" in body
     assert "困难学生" not in body

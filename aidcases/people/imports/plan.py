@@ -1,5 +1,5 @@
 """Checking a roster: every row against the registry, into a plan that says what importing it
-would do. Writes nothing."""
+would do. Writes nothing but the audit rows of numbers found registered in another township."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from aidcases.importing.villages import VillageMatcher
 from aidcases.models import AidCase, Area, Person, User
 from aidcases.people.imports.categories import Context, ProfileHandler, get
 from aidcases.people.imports.columns import CASE_LABELS, ERROR_COLUMNS, PERSON_LABELS
+from aidcases.services.people import TOO_MANY_LOOKUPS, id_lookups_left, id_lookups_record
 
 PERMISSION = "aidcases.import_people"
 PROGRESS_EVERY = 250
@@ -82,7 +83,8 @@ def validate(
     file_name: str = "",
     progress: Progress | None = None,
 ) -> Plan:
-    """Check every row and work out what importing it would do. Writes nothing."""
+    """Check every row and work out what importing it would do. Writes nothing but the
+    audit rows of numbers found registered in another township (see below)."""
     require_import(user, township)
     entry = get(category)
     if sheet.spec is not entry.spec:
@@ -125,6 +127,17 @@ def validate(
         in_scope |= set(
             access.scope(Person.objects.filter(pk__in=chunk), user).values_list("pk", flat=True)
         )
+    # Numbers registered in another township: each such lookup is audited (probing
+    # shows in the log), and past the hourly limit the file is refused as a whole,
+    # without saying which rows hit (that would answer the probe all the same).
+    elsewhere = [existing[h] for h in hashes.values() if existing.get(h) is not None]
+    elsewhere = [p for p in elsewhere if p.pk not in in_scope]
+    left = id_lookups_left(user)
+    if elsewhere:
+        id_lookups_record(acting_user=user, persons=elsewhere, source="import")
+    if left is not None and (left == 0 or len(elsewhere) > left):
+        report.add(None, "", str(TOO_MANY_LOOKUPS))
+        return plan
     cases: dict[int, AidCase] = {}
     for chunk in chunks([p.pk for p in people]):
         for case in AidCase.objects.filter(
