@@ -134,7 +134,19 @@ def user_record_logout(*, user: User) -> None:
 
 
 def user_record_login_failed(*, username: str) -> None:
-    audit_log(actor=None, verb="auth.login_failed", details={"username": username[:150]})
+    """A failed sign-in. The typed name is kept only when it names an account: people
+    type their password into the name field, and the audit log must not keep it."""
+    account = User.objects.filter(username=username).select_related("area").first()
+    if account is None:
+        audit_log(actor=None, verb="auth.login_failed", details={"username_known": False})
+        return
+    audit_log(
+        actor=None,
+        verb="auth.login_failed",
+        obj=account,
+        area=account.area,
+        details={"username": account.username},
+    )
 
 
 def user_record_password_change(*, user: User) -> None:
