@@ -3,7 +3,8 @@ from __future__ import annotations
 import pghistory
 import pgtrigger
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as AuthUserManager
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -78,6 +79,28 @@ class Area(models.Model):
 
     def is_within(self, other: Area) -> bool:
         return self.path.startswith(other.path)
+
+
+class UserManager(AuthUserManager):
+    """`createsuperuser` (the README's first step on a new server) makes a working
+    系统管理员 of the whole county: the admin role, no area (admins see every area), the
+    role's group, and an audit row — as `services.user_create` does for the others."""
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        extra_fields.setdefault("area", None)
+        user = super().create_superuser(username, email, password, **extra_fields)
+        from aidcases.audit import audit_log
+        from aidcases.roles import put_in_role_group
+
+        put_in_role_group(user)
+        audit_log(
+            actor=None,
+            verb="user.create",
+            obj=user,
+            details={"role": user.role, "area": None, "command": "createsuperuser"},
+        )
+        return user
 
 
 class User(AbstractUser):
