@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pghistory
 import pgtrigger
 from django.conf import settings
@@ -83,23 +85,18 @@ class Area(models.Model):
 
 class UserManager(AuthUserManager):
     """`createsuperuser` (the README's first step on a new server) makes a working
-    系统管理员 of the whole county: the admin role, no area (admins see every area), the
-    role's group, and an audit row — as `services.user_create` does for the others."""
+    系统管理员 of the whole county: the admin role, no area (admins see every area), and
+    what `services.user_create` gives every account (role group, audit row) through
+    `superuser_created`, which services.users plugs in — models import no service."""
+
+    superuser_created: Callable[[User], None] | None = None
 
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", User.Role.ADMIN)
         extra_fields.setdefault("area", None)
         user = super().create_superuser(username, email, password, **extra_fields)
-        from aidcases.audit import audit_log
-        from aidcases.roles import put_in_role_group
-
-        put_in_role_group(user)
-        audit_log(
-            actor=None,
-            verb="user.create",
-            obj=user,
-            details={"role": user.role, "area": None, "command": "createsuperuser"},
-        )
+        if UserManager.superuser_created is not None:
+            UserManager.superuser_created(user)
         return user
 
 

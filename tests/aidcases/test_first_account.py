@@ -10,8 +10,14 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from aidcases.models import AuditEvent, Person, User
-from tests.aidcases.test_people_import import HEADER, tekun_rows, village_north  # noqa: F401
+from tests.aidcases.test_people_import import HEADER, tekun_rows
+from tests.factories import child_area
 from tests.fixtures.rosters import write_roster
+
+
+@pytest.fixture
+def village_north(township_a):
+    return child_area(township_a, "202", "北关村", "village")
 
 
 @pytest.fixture
