@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
+from aidcases import jobs
 from aidcases.models import Area, AuditEvent, Job, User
 
 if TYPE_CHECKING:
@@ -74,6 +75,77 @@ def users_for(user: User) -> QuerySet[User]:
 def audit_events_for(user: User) -> QuerySet[AuditEvent]:
     qs = AuditEvent.objects.select_related("actor", "object_type", "area")
     return qs if user.is_authenticated and user.has_perm("aidcases.view_audit") else qs.none()
+
+
+def scope_path(user: User) -> str | None:
+    """The user's scope as data: "" for everything, an area path for a subtree, None for nothing."""
+    if not (user.is_authenticated and user.is_active):
+        return None
+    if sees_everything(user):
+        return ""
+    return user.area.path if user.area_id else None
+
+
+def scope_covers(user: User, path: str | None) -> bool:
+    """Whether the user's scope today includes a scope recorded earlier (`scope_path`)."""
+    current = scope_path(user)
+    if current is None or path is None:
+        return False
+    return current == "" or (path != "" and path.startswith(current))
+
+
+def job_ran_for(user: User) -> dict:
+    """What a job's file may hold when made for `user`: their scope and reveal permissions.
+
+    Recorded in the job's "job.create" audit row (`services.job_start`), and again as
+    "job.rescope" when it changed before the job ran (`job_run`); the file is served only
+    while the one fetching it still covers the latest record (`job_file_allowed`).
+    """
+    return {
+        "scope": scope_path(user),
+        "reveals": [p for p in jobs.REVEAL_PERMISSIONS if user.has_perm(p)],
+    }
+
+
+def job_ran_for_recorded(job: Job) -> dict | None:
+    from django.contrib.contenttypes.models import ContentType
+
+    details = (
+        AuditEvent.objects.filter(
+            verb__in=("job.create", "job.rescope"),
+            object_type=ContentType.objects.get_for_model(Job),
+            object_id=str(job.pk),
+        )
+        .order_by("-at", "-id")
+        .values_list("details", flat=True)
+        .first()
+    )
+    ran_for = (details or {}).get("ran_for")
+    return ran_for if isinstance(ran_for, dict) else None
+
+
+def job_file_allowed(user: User, job: Job) -> bool:
+    """May `user` fetch this job's file today? (They already see the job: `jobs_for`.)
+
+    The file was made with the requester's scope and permissions when it ran; it is
+    served only while the one fetching it still holds all of them — so a user who lost
+    the reveal permission, or moved to another township, cannot fetch an earlier export.
+    A job without the record (from before it was kept) is refused: export again.
+    """
+    try:
+        kind = jobs.get_kind(job.kind)
+    except ValueError:
+        return False
+    if not user.has_perm(kind.permission):
+        return False
+    ran_for = job_ran_for_recorded(job)
+    if ran_for is None:
+        return False
+    return (
+        scope_covers(user, ran_for.get("scope"))
+        and all(user.has_perm(p) for p in ran_for.get("reveals", []))
+        and (kind.still_allowed is None or bool(kind.still_allowed(job, user)))
+    )
 
 
 def jobs_for(user: User) -> QuerySet[Job]:

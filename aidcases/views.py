@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -269,7 +269,8 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = access.get_for_user_or_404(access.jobs_for(request.user), request.user, pk=pk)
     job = _reap_if_stale(job)
     template = "aidcases/_job_status.html" if request.htmx else "aidcases/job_detail.html"
-    return render(request, template, {"job": job})
+    refused = job.state == Job.State.SUCCEEDED and not access.job_file_allowed(request.user, job)
+    return render(request, template, {"job": job, "download_refused": refused})
 
 
 def _reap_if_stale(job: Job) -> Job:
@@ -284,6 +285,8 @@ def job_download(request: HttpRequest, pk: int) -> FileResponse:
     job = access.get_for_user_or_404(access.jobs_for(request.user), request.user, pk=pk)
     if job.state != Job.State.SUCCEEDED or not job.result_file:
         raise Http404
+    if not access.job_file_allowed(request.user, job):
+        raise PermissionDenied  # their job, but no longer what it needed: 403, not 404
     services.job_record_download(acting_user=request.user, job=job)
     response = FileResponse(
         job.result_file.open("rb"), as_attachment=True, filename=job.result_name
