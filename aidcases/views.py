@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -239,8 +240,37 @@ def history_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "aidcases/history_list.html",
-        {"filter": {"form": form}, "page": page, "qs": querystring_without_page(request)},
+        {
+            "filter": {"form": form},
+            "page": page,
+            "qs": querystring_without_page(request),
+            "can_reveal": request.user.has_perm("aidcases.reveal_phone"),
+        },
     )
+
+
+@login_required
+@require_POST
+def history_reveal(request: HttpRequest, model: str, pgh_id: int, field: str) -> HttpResponse:
+    """htmx: the clear value of one masked field of one history event (audited)."""
+    require_perm(request, "aidcases.view_audit")
+    from aidcases import history
+    from aidcases.services.history import history_reveal as reveal
+
+    event_model = history.event_model(model)
+    if event_model is None or not history.is_masked(field):
+        raise Http404
+    values = reveal(acting_user=request.user, model=event_model, pgh_id=pgh_id, field_name=field)
+    if values is None:
+        raise Http404
+    shown = values["value"] or "—"
+    if values["before"] and values["before"] != values["value"]:
+        shown = f"{values['before']} → {shown}"
+    response = HttpResponse(
+        format_html('<span class="font-monospace revealed">{}：{}</span>', field, shown)
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
