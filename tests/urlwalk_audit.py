@@ -16,8 +16,11 @@ def extend_world(world) -> None:
 OBJECT_URLS = {
     # Only admins and auditors read history: every township role is refused whatever the id.
     "history_reveal": ObjectUrl(
-        lambda w: {"model": "aidcases.PersonEvent", "pgh_id": w.history_event_b.pgh_id,
-                   "field": "phone"},
+        lambda w: {
+            "model": "aidcases.PersonEvent",
+            "pgh_id": w.history_event_b.pgh_id,
+            "field": "phone",
+        },
         owner_status=403,
         method="post",
     ),  # fmt: skip
