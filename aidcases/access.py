@@ -8,8 +8,10 @@ that it exists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -45,36 +47,87 @@ def scope(queryset: QuerySet[M], user: User, *, area_field: str = "area") -> Que
 
 
 def get_for_user_or_404(queryset: QuerySet[M], user: User, **lookup) -> M:
-    """Fetch one object for this user, or 404 when it is missing or out of scope."""
+    """Fetch one object for this user, or 404 when it is missing or out of scope.
+
+    The queryset is narrowed to the user's scope here (`scope_q`), whatever the caller
+    passed: an unscoped queryset cannot leak another township's object.
+    """
     try:
-        return queryset.get(**lookup)
+        return queryset.filter(scope_q(queryset.model, user)).get(**lookup)
     except queryset.model.DoesNotExist as exc:
         raise Http404 from exc
+
+
+# Model → (user → Q of the rows the user may reach). The hub's models with their own rules
+# are here; any other model is scoped through its path to an Area (an
+# `area` / `person` / `case` foreign key found on it). Leaf apps may add theirs with
+# `register_scope` in AppConfig.ready().
+_SCOPES: dict[type[Model], Callable[[User], Q]] = {}
+_NOTHING = Q(pk__in=[])
+
+
+def register_scope(model: type[Model], rule: Callable[[User], Q]) -> None:
+    _SCOPES[model] = rule
+
+
+def _area_path(model: type[Model]) -> str | None:
+    from aidcases.models import AidCase, Person
+
+    for name, target, path in (
+        ("area", Area, "area"),
+        ("person", Person, "person__area"),
+        ("case", AidCase, "case__person__area"),
+    ):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if field.is_relation and field.related_model is target:
+            return path
+    return None
+
+
+def scope_q(model: type[Model], user: User) -> Q:
+    """The rows of `model` in the user's scope, as a filter. Fails loudly for a model
+    nobody has said how to scope (never silently everything)."""
+    if not (user.is_authenticated and user.is_active):
+        return _NOTHING
+    if model in _SCOPES:
+        return _SCOPES[model](user)
+    path = _area_path(model)
+    if path is None:
+        raise ImproperlyConfigured(f"access: no scope rule for {model._meta.label}")
+    return area_q(user, path)
+
+
+def _area_scope(user: User) -> Q:
+    if sees_everything(user):
+        return Q()
+    return Q(path__startswith=user.area.path) if user.area_id else _NOTHING
+
+
+register_scope(Area, _area_scope)
+register_scope(User, lambda u: Q() if u.has_perm("aidcases.manage_users") else _NOTHING)
+register_scope(AuditEvent, lambda u: Q() if u.has_perm("aidcases.view_audit") else _NOTHING)
+register_scope(Job, lambda u: Q() if u.role == User.Role.ADMIN else Q(requested_by=u))
 
 
 # --- per-model scopes ---------------------------------------------------------
 
 
 def areas_for(user: User) -> QuerySet[Area]:
-    qs = Area.objects.select_related("parent")
-    if not (user.is_authenticated and user.is_active):
-        return qs.none()
-    if sees_everything(user):
-        return qs
-    if user.area_id is None:
-        return qs.none()
-    return qs.filter(path__startswith=user.area.path)
+    return Area.objects.select_related("parent").filter(scope_q(Area, user))
 
 
 def users_for(user: User) -> QuerySet[User]:
     """Accounts a user may manage: system admins only, all of them."""
-    qs = User.objects.select_related("area")
-    return qs if user.is_authenticated and user.has_perm("aidcases.manage_users") else qs.none()
+    return User.objects.select_related("area").filter(scope_q(User, user))
 
 
 def audit_events_for(user: User) -> QuerySet[AuditEvent]:
-    qs = AuditEvent.objects.select_related("actor", "object_type", "area")
-    return qs if user.is_authenticated and user.has_perm("aidcases.view_audit") else qs.none()
+    return AuditEvent.objects.select_related("actor", "object_type", "area").filter(
+        scope_q(AuditEvent, user)
+    )
 
 
 def scope_path(user: User) -> str | None:
@@ -153,9 +206,4 @@ def jobs_for(user: User) -> QuerySet[Job]:
 
     The job id alone never grants access — the result file may hold personal data.
     """
-    qs = Job.objects.select_related("requested_by")
-    if not (user.is_authenticated and user.is_active):
-        return qs.none()
-    if user.role == User.Role.ADMIN:
-        return qs
-    return qs.filter(requested_by=user)
+    return Job.objects.select_related("requested_by").filter(scope_q(Job, user))

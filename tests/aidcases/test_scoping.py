@@ -133,3 +133,38 @@ def test_dashboard_counts_only_the_users_own_people(client_for, officer_a, villa
     people = next(c for c in cards if c["title"] == "在册帮扶对象")
     assert people["value"] == 1
     assert "困难学生 1" in people["note"] and "特困人员 0" in people["note"]
+
+
+# --- get_for_user_or_404 scopes by its user itself ---------------------------------------------
+
+
+def test_get_for_user_or_404_scopes_an_unscoped_queryset_itself(world):
+    from django.http import Http404
+
+    from aidcases.models import AidCase, Attachment, Job, Person, User
+    from students.models import School
+
+    b_objects = [
+        (Person.objects.all(), world.archive_person_b.pk),
+        (AidCase.objects.all(), world.people_case_b.pk),
+        (Attachment.objects.all(), world.archive_attachment_b.pk),
+        (Area.objects.all(), world.village_b.pk),
+        (Job.objects.all(), world.job_b.pk),
+        (User.objects.all(), world.officer_b.pk),
+        (School.objects.all(), world.school_b.pk),
+    ]
+    for queryset, pk in b_objects:
+        with pytest.raises(Http404):
+            access.get_for_user_or_404(queryset, world.officer_a, pk=pk)
+        # The owner's officer still gets what is theirs (accounts are for admins only).
+        if queryset.model is not User:
+            assert access.get_for_user_or_404(queryset, world.officer_b, pk=pk).pk == pk
+        assert access.get_for_user_or_404(queryset, world.admin, pk=pk).pk == pk
+
+
+def test_get_for_user_or_404_refuses_a_model_it_cannot_scope(world):
+    from django.contrib.auth.models import Group
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured):
+        access.get_for_user_or_404(Group.objects.all(), world.admin, pk=1)
