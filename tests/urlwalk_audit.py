@@ -22,6 +22,7 @@ OBJECT_URLS = {
             "field": "phone",
         },
         owner_status=403,
+        other_status=403,
         method="post",
     ),  # fmt: skip
 }
