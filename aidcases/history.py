@@ -6,6 +6,11 @@ thousands of rows. Here each event table is asked only for its newest rows
 (index on the primary key), the pages are merged in Python, and diffs are
 computed for the rows shown: one query per table for the rows, one for their
 predecessors.
+
+Phones (every `phone` / `*_phone` field of every table) are masked here like on every
+other page; their clear values come only through `services.history_reveal`, which
+writes the same audit event as the 一人一档 page's 显示 button. ID numbers (ciphertext,
+hash, tail) are never shown at all.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from django.apps import apps
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from aidcases import pii
 from aidcases.models import User
 
 SECRET_PREFIXES = ("id_number_",)  # ciphertext and keyed hash: never shown
@@ -42,7 +48,14 @@ def _tracked_fields(model) -> list[str]:
     ]
 
 
+def is_masked(name: str) -> bool:
+    """Fields shown masked, revealed only by a logged 显示."""
+    return name == "phone" or name.endswith("_phone")
+
+
 def _shown(name: str, value: Any) -> Any:
+    if is_masked(name):
+        return pii.mask_phone(value) if value else value
     if name.startswith(SECRET_PREFIXES):
         return "（已加密）" if value else ""
     if isinstance(value, datetime):
@@ -64,6 +77,8 @@ class Entry:
     user_id: int | None
     user: User | None = None
     diff: dict = field(default_factory=dict)
+    # Masked fields with a value in this entry (each gets a 显示 for roles that may reveal).
+    masked: list[str] = field(default_factory=list)
 
     @property
     def diff_json(self) -> str:
@@ -150,6 +165,14 @@ class HistorySequence:
         entries.sort(key=lambda e: e.pgh_created_at, reverse=True)
         page = entries[start:stop]
         self._attach_diffs(page)
+        for entry in page:
+            before = getattr(entry, "raw_before", None)
+            shown = entry.diff if entry.diff else entry.data
+            entry.masked = [
+                f
+                for f in shown
+                if is_masked(f) and (entry.raw.get(f) or (before and before.get(f)))
+            ]
         users = User.objects.in_bulk({e.user_id for e in page if e.user_id})
         for entry in page:
             entry.user = users.get(entry.user_id)
@@ -173,6 +196,7 @@ class HistorySequence:
                 before = previous.get(entry.prev_id)
                 if before is None:
                     continue
+                entry.raw_before = before
                 entry.diff = {
                     f: ([_shown(f, before[f]), "已修改"] if f.startswith(SECRET_PREFIXES)
                         else [_shown(f, before[f]), entry.data[f]])
@@ -185,3 +209,25 @@ def _actor_expression():
     from django.db.models import F
 
     return F("pgh_context__metadata__user")
+
+
+def event_model(label: str) -> type[pghistory.models.Event] | None:
+    return next((m for m in event_models() if m._meta.label == label), None)
+
+
+def clear_values(model: type[pghistory.models.Event], pgh_id: int, name: str) -> dict | None:
+    """One event's clear value of a masked field, with the value before it (for a 显示),
+    and what the event belongs to; None when there is no such event."""
+    fields = _tracked_fields(model)
+    if name not in fields or not is_masked(name):
+        return None
+    row = model.objects.filter(pgh_id=pgh_id).values("pgh_obj_id", *fields).first()
+    if row is None:
+        return None
+    before = (
+        model.objects.filter(pgh_obj_id=row["pgh_obj_id"], pgh_id__lt=pgh_id)
+        .order_by("-pgh_id")
+        .values_list(name, flat=True)
+        .first()
+    )
+    return {"value": row[name] or "", "before": before or "", "row": row}

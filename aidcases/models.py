@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pghistory
 import pgtrigger
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as AuthUserManager
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -78,6 +81,23 @@ class Area(models.Model):
 
     def is_within(self, other: Area) -> bool:
         return self.path.startswith(other.path)
+
+
+class UserManager(AuthUserManager):
+    """`createsuperuser` (the README's first step on a new server) makes a working
+    系统管理员 of the whole county: the admin role, no area (admins see every area), and
+    what `services.user_create` gives every account (role group, audit row) through
+    `superuser_created`, which services.users plugs in — models import no service."""
+
+    superuser_created: Callable[[User], None] | None = None
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        extra_fields.setdefault("area", None)
+        user = super().create_superuser(username, email, password, **extra_fields)
+        if UserManager.superuser_created is not None:
+            UserManager.superuser_created(user)
+        return user
 
 
 class User(AbstractUser):

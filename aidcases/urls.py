@@ -1,8 +1,8 @@
-from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from aidcases import views
+from aidcases.admin import build_site
 from aidcases.importing import views as import_views
 
 urlpatterns = [
@@ -32,12 +32,18 @@ urlpatterns = [
     # audit
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/history/", views.history_list, name="history_list"),
+    path(
+        "audit/history/<str:model>/<int:pgh_id>/reveal/<str:field>/",
+        views.history_reveal,
+        name="history_reveal",
+    ),
     path("audit/export/", views.audit_export, name="audit_export"),
     # jobs
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
-    path("django-admin/", admin.site.urls),
+    # Django admin: system admins only, no history screens (aidcases/admin.py).
+    path("django-admin/", build_site().urls),
     path("", include("aidcases.people.urls")),
     path("", include("aidcases.archive.urls")),
     path("", include("aidcases.importing.urls")),

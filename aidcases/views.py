@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -239,8 +240,37 @@ def history_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "aidcases/history_list.html",
-        {"filter": {"form": form}, "page": page, "qs": querystring_without_page(request)},
+        {
+            "filter": {"form": form},
+            "page": page,
+            "qs": querystring_without_page(request),
+            "can_reveal": request.user.has_perm("aidcases.reveal_phone"),
+        },
     )
+
+
+@login_required
+@require_POST
+def history_reveal(request: HttpRequest, model: str, pgh_id: int, field: str) -> HttpResponse:
+    """htmx: the clear value of one masked field of one history event (audited)."""
+    require_perm(request, "aidcases.view_audit")
+    from aidcases import history
+    from aidcases.services.history import history_reveal as reveal
+
+    event_model = history.event_model(model)
+    if event_model is None or not history.is_masked(field):
+        raise Http404
+    values = reveal(acting_user=request.user, model=event_model, pgh_id=pgh_id, field_name=field)
+    if values is None:
+        raise Http404
+    shown = values["value"] or "—"
+    if values["before"] and values["before"] != values["value"]:
+        shown = f"{values['before']} → {shown}"
+    response = HttpResponse(
+        format_html('<span class="font-monospace revealed">{}：{}</span>', field, shown)
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -269,7 +299,8 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = access.get_for_user_or_404(access.jobs_for(request.user), request.user, pk=pk)
     job = _reap_if_stale(job)
     template = "aidcases/_job_status.html" if request.htmx else "aidcases/job_detail.html"
-    return render(request, template, {"job": job})
+    refused = job.state == Job.State.SUCCEEDED and not access.job_file_allowed(request.user, job)
+    return render(request, template, {"job": job, "download_refused": refused})
 
 
 def _reap_if_stale(job: Job) -> Job:
@@ -284,6 +315,8 @@ def job_download(request: HttpRequest, pk: int) -> FileResponse:
     job = access.get_for_user_or_404(access.jobs_for(request.user), request.user, pk=pk)
     if job.state != Job.State.SUCCEEDED or not job.result_file:
         raise Http404
+    if not access.job_file_allowed(request.user, job):
+        raise PermissionDenied  # their job, but no longer what it needed: 403, not 404
     services.job_record_download(acting_user=request.user, job=job)
     response = FileResponse(
         job.result_file.open("rb"), as_attachment=True, filename=job.result_name

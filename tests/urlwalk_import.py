@@ -17,12 +17,14 @@ def _upload(w) -> dict:
     return {"kind": "people", "token": w.import_token_b}
 
 
+# A team leader may not import at all: the pages check the kind's permission before the
+# upload, the same 403 for any token.
 OBJECT_URLS = {
-    "import_preview": ObjectUrl(_upload),
-    "import_report": ObjectUrl(_upload),
-    "import_confirm": ObjectUrl(_upload, owner_status=302, method="post"),
+    "import_preview": ObjectUrl(_upload, leader_status=403),
+    "import_report": ObjectUrl(_upload, leader_status=403),
+    "import_confirm": ObjectUrl(_upload, owner_status=302, method="post", leader_status=403),
     # Last: the owner's cancel deletes the upload.
-    "import_cancel": ObjectUrl(_upload, owner_status=302, method="post"),
+    "import_cancel": ObjectUrl(_upload, owner_status=302, method="post", leader_status=403),
 }
 
 

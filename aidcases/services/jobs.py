@@ -14,13 +14,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from aidcases import jobs
+from aidcases import access, jobs
 from aidcases.audit import audit_log
 from aidcases.models import Job, User
 from aidcases.services.common import acting, require_perm
+from aidcases.verbs import register_verbs
 
 logger = logging.getLogger(__name__)
+
+register_verbs({"job.rescope": gettext_lazy("后台任务按变更后的权限运行")})
 
 
 @transaction.atomic
@@ -29,7 +33,15 @@ def job_start(*, acting_user: User, kind: str, params: dict | None = None) -> Jo
     job_kind = jobs.get_kind(kind)
     require_perm(acting_user, job_kind.permission)
     job = Job.objects.create(kind=kind, params=params or {}, requested_by=acting_user)
-    audit_log(actor=acting_user, verb="job.create", obj=job, details={"kind": kind, **job.params})
+    # Whom the file is made for (scope, reveal permissions): the run and every download
+    # are checked against it (access.job_file_allowed).
+    ran_for = access.job_ran_for(acting_user)
+    audit_log(
+        actor=acting_user,
+        verb="job.create",
+        obj=job,
+        details={"kind": kind, **job.params, "ran_for": ran_for},
+    )
 
     transaction.on_commit(lambda: jobs.enqueue(job.pk))
     return job
@@ -44,7 +56,13 @@ def job_run(*, job_id: int) -> None:
     if not claimed:
         logger.info("job %s already claimed or finished; skipping", job_id)
         return
-    job = Job.objects.select_related("requested_by").get(pk=job_id)
+    job = Job.objects.select_related("requested_by", "requested_by__area").get(pk=job_id)
+    # The file is made with the requester's scope and permissions of now; when they changed
+    # since the click, that is recorded too, so that downloads are checked against what the
+    # file really holds.
+    now_for = access.job_ran_for(job.requested_by)
+    if access.job_ran_for_recorded(job) != now_for:
+        audit_log(actor=None, verb="job.rescope", obj=job, details={"ran_for": now_for})
     reporter = ProgressReporter(job)
     try:
         with tempfile.TemporaryFile() as out, acting(job.requested_by):

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aidcases.audit import audit_log
-from aidcases.models import Area, User
+from aidcases.models import Area, User, UserManager
 from aidcases.roles import put_in_role_group
 from aidcases.services.common import acting, require_perm
 
@@ -134,8 +134,36 @@ def user_record_logout(*, user: User) -> None:
 
 
 def user_record_login_failed(*, username: str) -> None:
-    audit_log(actor=None, verb="auth.login_failed", details={"username": username[:150]})
+    """A failed sign-in. The typed name is kept only when it names an account: people
+    type their password into the name field, and the audit log must not keep it."""
+    account = User.objects.filter(username=username).select_related("area").first()
+    if account is None:
+        audit_log(actor=None, verb="auth.login_failed", details={"username_known": False})
+        return
+    audit_log(
+        actor=None,
+        verb="auth.login_failed",
+        obj=account,
+        area=account.area,
+        details={"username": account.username},
+    )
 
 
 def user_record_password_change(*, user: User) -> None:
     audit_log(actor=user, verb="auth.password_change", obj=user)
+
+
+def user_record_created_by_command(user: User) -> None:
+    """`createsuperuser` made `user` (see models.UserManager): the role group and the audit
+    row every account gets from `user_create`."""
+    with transaction.atomic():
+        put_in_role_group(user)
+        audit_log(
+            actor=None,
+            verb="user.create",
+            obj=user,
+            details={"role": user.role, "area": None, "command": "createsuperuser"},
+        )
+
+
+UserManager.superuser_created = user_record_created_by_command

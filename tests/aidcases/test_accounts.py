@@ -82,6 +82,23 @@ def test_failed_login_audit_never_records_the_password(client, officer_a):
     assert "typo-of-secret-123" not in str(event.details)
 
 
+def test_failed_login_for_an_unknown_name_does_not_store_what_was_typed(client, officer_a):
+    # A password typed into the name field is the usual way a secret reaches a log.
+    login(client, "horse-battery-77", "whatever")
+
+    event = AuditEvent.objects.get(verb="auth.login_failed")
+    assert "horse-battery-77" not in str(event.details)
+    assert event.details == {"username_known": False}
+
+
+def test_failed_login_for_an_existing_account_names_it(client, officer_a):
+    login(client, "officer_a", "not-the-password")
+
+    event = AuditEvent.objects.get(verb="auth.login_failed")
+    assert event.details == {"username": "officer_a"}
+    assert event.object_id == str(officer_a.pk) and event.area == officer_a.area
+
+
 def test_account_is_locked_after_failure_limit_even_with_right_password(client, officer_a):
     assert settings.AXES_FAILURE_LIMIT == 5
     for _ in range(settings.AXES_FAILURE_LIMIT):

@@ -372,7 +372,15 @@ def test_export_is_itself_audited(
 
     created = AuditEvent.objects.get(verb="job.create")
     assert created.actor == auditor
-    assert created.details == {"kind": "audit_export", "verb": "user.update"}
+    assert created.details == {
+        "kind": "audit_export",
+        "verb": "user.update",
+        # whom the file is made for: checked again at every download
+        "ran_for": {
+            "scope": "",
+            "reveals": ["aidcases.reveal_id_number", "aidcases.reveal_phone"],
+        },
+    }
     exported = AuditEvent.objects.get(verb="audit.export")
     assert exported.actor == auditor
     assert exported.object_id == str(job.pk)

@@ -174,3 +174,126 @@ def test_beat_schedule_runs_the_reaper_and_cleanup(settings):
 
     app.loader.import_default_modules()
     assert tasks <= set(app.tasks)
+
+
+# --- downloads re-check what the job needed ---------------------------------------------------
+
+
+def _deny(monkeypatch, *perms):
+    """The user's role no longer grants `perms` (as if the role table had changed)."""
+    from aidcases.models import User
+
+    has_perm = User.has_perm
+    monkeypatch.setattr(
+        User,
+        "has_perm",
+        lambda self, perm, obj=None: perm not in perms and has_perm(self, perm, obj),
+    )
+
+
+@pytest.fixture
+def full_export(start, officer_b, village_b):
+    from tests.factories import make_person
+
+    make_person(village_b, name="钱东冶", category="tekun")
+    job = start(officer_b, kind="people_export", filters={}, full=True)
+    assert job.state == Job.State.SUCCEEDED
+    assert AuditEvent.objects.get(verb="person.export").details["full_id_and_phone"] is True
+    return job
+
+
+def test_requester_downloads_a_full_export_while_nothing_changed(
+    full_export, client_for, officer_b
+):
+    response = client_for(officer_b).get(reverse("job_download", args=[full_export.pk]))
+    assert response.status_code == 200
+
+
+def test_full_export_is_refused_once_the_reveal_permission_is_gone(
+    full_export, client_for, officer_b, monkeypatch
+):
+    _deny(monkeypatch, "aidcases.reveal_id_number")
+    client = client_for(officer_b)
+
+    assert client.get(reverse("job_download", args=[full_export.pk])).status_code == 403
+    page = client.get(full_export.get_absolute_url())
+    assert page.status_code == 200
+    assert reverse("job_download", args=[full_export.pk]) not in page.content.decode()
+    assert "请重新导出" in page.content.decode()
+    assert not AuditEvent.objects.filter(verb="job.download").exists()
+
+
+def test_export_is_refused_once_the_kind_permission_is_gone(
+    full_export, client_for, officer_b, monkeypatch
+):
+    _deny(monkeypatch, "aidcases.export_people")
+    response = client_for(officer_b).get(reverse("job_download", args=[full_export.pk]))
+    assert response.status_code == 403
+
+
+def test_export_is_refused_after_the_requester_moved_township(
+    full_export, client_for, officer_b, admin, township_a
+):
+    services.user_update(
+        acting_user=admin, user=officer_b, role=officer_b.role, area=township_a, full_name=""
+    )
+    officer_b.refresh_from_db()
+    response = client_for(officer_b).get(reverse("job_download", args=[full_export.pk]))
+    assert response.status_code == 403
+
+
+def test_export_is_served_after_a_move_to_a_scope_that_covers_it(
+    full_export, client_for, officer_b, admin, county
+):
+    services.user_update(
+        acting_user=admin, user=officer_b, role="county_staff", area=county, full_name=""
+    )
+    officer_b.refresh_from_db()
+    response = client_for(officer_b).get(reverse("job_download", args=[full_export.pk]))
+    assert response.status_code == 200
+
+
+def test_a_job_kind_may_add_its_own_download_check(start, client_for, officer_a, monkeypatch):
+    from aidcases import jobs
+
+    job = start(officer_a)
+    kind = jobs.get_kind("demo_echo")
+    monkeypatch.setitem(
+        jobs._KINDS,
+        "demo_echo",
+        jobs.JobKind(**{**kind.__dict__, "still_allowed": lambda j, u: False}),
+    )
+    response = client_for(officer_a).get(reverse("job_download", args=[job.pk]))
+    assert response.status_code == 403
+
+
+def test_a_job_whose_requester_moved_before_it_ran_is_checked_against_the_new_scope(
+    officer_b, admin, county, township_a, client_for, django_capture_on_commit_callbacks
+):
+    # Moved up to the county between the click and the run: the file holds the county's rows.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = services.job_start(acting_user=officer_b, kind="demo_echo", params={})
+    services.user_update(
+        acting_user=admin, user=officer_b, role="county_staff", area=county, full_name=""
+    )
+    for callback in callbacks:
+        callback()
+    assert AuditEvent.objects.get(verb="job.rescope").details["ran_for"]["scope"] == ""
+    # Back in a township: the earlier file, made at county scope, is not served.
+    services.user_update(
+        acting_user=admin, user=officer_b, role="township_officer", area=township_a, full_name=""
+    )
+    officer_b.refresh_from_db()
+    response = client_for(officer_b).get(reverse("job_download", args=[job.pk]))
+    assert response.status_code == 403
+
+
+def test_a_job_without_a_record_of_whom_it_ran_for_is_not_served(start, officer_a):
+    from aidcases import access
+
+    job = start(officer_a)
+    assert access.job_file_allowed(officer_a, job)
+    job_without = Job.objects.create(
+        kind="demo_echo", requested_by=officer_a, state=Job.State.SUCCEEDED
+    )
+    assert not access.job_file_allowed(officer_a, job_without)

@@ -7,7 +7,14 @@ from django.urls import reverse
 
 from aidcases import access, services
 from aidcases.models import Area
-from tests.urlwalk import OBJECT_URLS, PAGE_URLS, all_routes, extend_world
+from tests.urlwalk import (
+    OBJECT_URLS,
+    PAGE_URLS,
+    PARAM_URLS,
+    admin_urls,
+    all_routes,
+    extend_world,
+)
 
 
 @pytest.fixture
@@ -20,6 +27,7 @@ def world(
     officer_a,
     officer_b,
     admin,
+    leader,
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -33,6 +41,7 @@ def world(
         officer_a=officer_a,
         officer_b=officer_b,
         admin=admin,
+        leader=leader,
         job_b=job_b,
     )
     extend_world(world)
@@ -40,20 +49,107 @@ def world(
 
 
 def test_every_url_pattern_is_walked():
+    routes = all_routes(include_admin=True)
     missing = [
         r.name
-        for r in all_routes()
-        if r.has_args and r.name not in OBJECT_URLS and r.name not in PAGE_URLS
+        for r in routes
+        if not r.admin and r.has_args and r.name not in OBJECT_URLS and r.name not in PAGE_URLS
     ]
     assert not missing, f"add these URL names to tests/urlwalk.py OBJECT_URLS: {missing}"
+    unnamed = [r.route for r in routes if not r.named and not r.admin]
+    assert not unnamed, f"name these URL patterns so that the walk can reach them: {unnamed}"
+    assert any(r.admin for r in routes)  # Django admin is walked too (admin_urls)
 
 
-def test_officer_gets_404_or_403_for_every_object_of_another_township(world, client):
-    client.force_login(world.officer_a)
+# Two users of township A: the officer and a team leader (whose township is A too).
+OTHERS = ["officer_a", "leader"]
+
+
+@pytest.mark.parametrize("who", OTHERS)
+def test_users_of_another_township_get_404_for_every_object_of_township_b(world, client, who):
+    client.force_login(getattr(world, who))
+    wrong = []
     for name, spec in OBJECT_URLS.items():
         url = reverse(name, kwargs=spec.kwargs(world))
         response = getattr(client, spec.method)(url)
-        assert response.status_code in (403, 404), f"{name} {url} → {response.status_code}"
+        want = spec.leader_status if who == "leader" and spec.leader_status else spec.other_status
+        if response.status_code != want:
+            wrong.append(f"{name} {url} → {response.status_code} (want {want})")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("who", OTHERS)
+def test_ids_in_query_strings_and_bodies_answer_as_if_missing(world, client, who):
+    client.force_login(getattr(world, who))
+    wrong = []
+    for spec in PARAM_URLS:
+        url = reverse(spec.name, kwargs=spec.kwargs(world))
+        before = spec.effect(world) if spec.effect else None
+        send = getattr(client, spec.method)
+        real = send(url, spec.data(world, lambda pk: pk))
+        missing = send(url, spec.data(world, lambda pk: 987654321))
+        label = f"{spec.method.upper()} {spec.name} {spec.data(world, lambda pk: pk)}"
+        if real.status_code not in spec.statuses:
+            wrong.append(f"{label} → {real.status_code} (want {spec.statuses})")
+        if real.status_code != missing.status_code:
+            wrong.append(f"{label} → {real.status_code}, missing id → {missing.status_code}")
+        if "东冶" in real.content.decode(errors="replace"):
+            wrong.append(f"{label} shows township B's data")
+        if spec.effect and spec.effect(world) != before:
+            wrong.append(f"{label} changed something")
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("who", OTHERS)
+def test_list_pages_show_no_row_of_another_township(world, client, who):
+    # Every name of township B's world contains 东冶 (东冶乡, 东冶村, 钱东冶, 东冶中学 …);
+    # the search box echoes the query, so look for the names around it.
+    names = ["东冶乡", "东冶村", "钱东冶", "孙东冶", "周东冶", "东冶中学", "东冶学生", "东冶留守"]
+    client.force_login(getattr(world, who))
+    leaks = []
+    for route in all_routes():
+        if route.name in ("healthz", "logout") or (route.has_args and route.name not in PAGE_URLS):
+            continue
+        kwargs = PAGE_URLS[route.name](world) if route.has_args else {}
+        for query in ({}, {"q": "东冶"}, {"q": "dongye"}):
+            response = client.get(reverse(route.name, kwargs=kwargs), query)
+            html = response.content.decode() if response.status_code == 200 else ""
+            leaks += [f"{route.name} {query}: {n}" for n in names if n in html]
+    assert not leaks, leaks
+
+
+@pytest.mark.parametrize("who", [*OTHERS, "officer_b", "county_staff", "auditor"])
+def test_django_admin_is_closed_to_every_role_but_system_admin(world, client, who, request):
+    user = getattr(world, who, None) or request.getfixturevalue(who)
+    client.force_login(user)
+    opened = []
+    for url in admin_urls():
+        response = client.get(url)
+        if response.status_code != 404:
+            opened.append(f"{url} → {response.status_code}")
+    assert not opened, opened
+
+
+def test_django_admin_sends_anonymous_users_to_the_app_login(world, client):
+    for url in admin_urls():
+        response = client.get(url)
+        assert response.status_code in (302, 404), url
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("login")), url
+
+
+def test_django_admin_has_no_history_screen_for_system_admins(world, client):
+    client.force_login(world.admin)
+    for url in admin_urls(object_id=str(world.admin.groups.get().pk)):
+        if url.startswith("/django-admin/r/"):  # "view on site" of a content type: no page
+            continue
+        response = client.get(url)
+        if "/history/" in url or "pghistory" in url:
+            assert response.status_code == 404, url
+        else:
+            # autocomplete answers 403 without its query: no data either way
+            assert response.status_code in (200, 302, 403, 404, 405), url
+            assert "13800138000" not in response.content.decode(), url
 
 
 def test_owner_township_officer_gets_the_expected_status(world, client):
@@ -133,3 +229,38 @@ def test_dashboard_counts_only_the_users_own_people(client_for, officer_a, villa
     people = next(c for c in cards if c["title"] == "在册帮扶对象")
     assert people["value"] == 1
     assert "困难学生 1" in people["note"] and "特困人员 0" in people["note"]
+
+
+# --- get_for_user_or_404 scopes by its user itself ---------------------------------------------
+
+
+def test_get_for_user_or_404_scopes_an_unscoped_queryset_itself(world):
+    from django.http import Http404
+
+    from aidcases.models import AidCase, Attachment, Job, Person, User
+    from students.models import School
+
+    b_objects = [
+        (Person.objects.all(), world.archive_person_b.pk),
+        (AidCase.objects.all(), world.people_case_b.pk),
+        (Attachment.objects.all(), world.archive_attachment_b.pk),
+        (Area.objects.all(), world.village_b.pk),
+        (Job.objects.all(), world.job_b.pk),
+        (User.objects.all(), world.officer_b.pk),
+        (School.objects.all(), world.school_b.pk),
+    ]
+    for queryset, pk in b_objects:
+        with pytest.raises(Http404):
+            access.get_for_user_or_404(queryset, world.officer_a, pk=pk)
+        # The owner's officer still gets what is theirs (accounts are for admins only).
+        if queryset.model is not User:
+            assert access.get_for_user_or_404(queryset, world.officer_b, pk=pk).pk == pk
+        assert access.get_for_user_or_404(queryset, world.admin, pk=pk).pk == pk
+
+
+def test_get_for_user_or_404_refuses_a_model_it_cannot_scope(world):
+    from django.contrib.auth.models import Group
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured):
+        access.get_for_user_or_404(Group.objects.all(), world.admin, pk=1)
