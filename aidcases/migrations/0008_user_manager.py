@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('aidcases', '0006_person_live_name_birth_index'),
+        ('aidcases', '0007_person_tail_hashes'),
     ]
 
     operations = [
