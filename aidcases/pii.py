@@ -274,6 +274,11 @@ def _derived_key(purpose: str) -> bytes:
     return hmac.new(key.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
+def keyed_digest(purpose: str, value: str, length: int = 32) -> str:
+    """A keyed hash of ``value`` for one purpose (ID_HASH_KEY family), hex."""
+    return hmac.new(_derived_key(purpose), value.encode(), hashlib.sha256).hexdigest()[:length]
+
+
 TAIL_KINDS = {"id": "#i", "phone": "#p"}
 
 

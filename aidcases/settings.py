@@ -228,6 +228,8 @@ AXES_VERBOSE = False
 # Lockouts count by the same client address as the audit log (forwarded headers are believed
 # only from TRUSTED_PROXY_COUNT proxies).
 AXES_CLIENT_IP_CALLABLE = "aidcases.middleware.client_ip"
+# A typed name that is no account is kept only as a keyed hash (it may be a password).
+AXES_USERNAME_CALLABLE = "aidcases.signals.axes_username"
 
 # --- i18n -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -356,3 +356,21 @@ def test_pages_refuse_to_be_framed(client):
 
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_lockout_tables_keep_no_typed_name_that_is_not_an_account(client, officer_a):
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    password_typed_as_name = "Secret-Pa55word"
+    for _ in range(2):
+        login(client, password_typed_as_name, "whatever")
+    login(client, "officer_a", "not-the-password")
+
+    stored = [
+        *AccessAttempt.objects.values_list("username", flat=True),
+        *AccessFailureLog.objects.values_list("username", flat=True),
+    ]
+    assert password_typed_as_name not in stored and "officer_a" in stored
+    # Still counted per typed name: the two failures under the hash are one attempt row.
+    attempt = AccessAttempt.objects.exclude(username="officer_a").get()
+    assert attempt.failures_since_start == 2 and attempt.username.startswith("unknown-")

@@ -60,7 +60,8 @@ def test_county_staff_narrows_villages_by_township_and_exports(
     # htmx swaps the village options for the chosen township.
     expect(village.locator("option", has_text="东冶村")).to_have_count(0)
     expect(village.locator("option", has_text="南街村")).to_have_count(1)
-    page.get_by_role("button", name="应用筛选").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="应用筛选").click()
     cards = page.get_by_test_id("people-cards")
     expect(cards.get_by_text("赵熙晨")).to_be_visible()
     expect(cards.get_by_text("钱东冶")).to_have_count(0)
