@@ -179,7 +179,9 @@ def _run() -> list[tuple[str, float]]:
         print("   ", result.summary_line())
         plan = _timed(f"read + validate {ROWS} changed rows", lambda: check(changed), results)
         result = _timed(
-            f"commit {ROWS} updates (batch service)", lambda: people_import.commit(plan, user), results
+            f"commit {ROWS} updates (batch service)",
+            lambda: people_import.commit(plan, user),
+            results,
         )
         print("   ", result.summary_line())
     return results
