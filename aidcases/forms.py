@@ -5,6 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from aidcases.models import Area, User
+from aidcases.widgets import FastGroupedSelect
 
 
 class AreaChoiceField(forms.ModelChoiceField):
@@ -22,6 +23,7 @@ class UserForm(forms.Form):
         queryset=Area.objects.filter(level__in=["county", "township", "village"]),
         required=False,
         help_text=_("乡镇专干、服务队队长必填；县级角色可留空（可查看全县）。"),
+        widget=FastGroupedSelect,
     )
     phone = forms.CharField(label=_("手机号"), max_length=20, required=False)
     email = forms.EmailField(label=_("电子邮箱"), required=False)
