@@ -66,9 +66,12 @@ def _scope_sql(user: User) -> tuple[str, list[str]] | None:
         return "", []
     if user.area_id is None:
         return None
-    areas = f"SELECT id FROM {Area._meta.db_table} WHERE path LIKE %s"  # noqa: S608
+    # ARRAY(…): the ids are computed once (an InitPlan), then filter or probe the
+    # person.area index. As `IN (SELECT …)` the planner, expecting one area,
+    # put the areas outside and re-ran the name+birth groups for each: 15 s.
+    areas = f"ARRAY(SELECT id FROM {Area._meta.db_table} WHERE path LIKE %s)"  # noqa: S608
     prefix = user.area.path + "%"
-    return f"AND a.area_id IN ({areas}) AND b.area_id IN ({areas})", [prefix, prefix]
+    return f"AND a.area_id = ANY({areas}) AND b.area_id = ANY({areas})", [prefix, prefix]
 
 
 def _name_birth_sql(where: str) -> str:
