@@ -47,6 +47,9 @@ def paginate(queryset, page_number, *, per_page: int = 50, count_queryset=None):
 # the end backwards. Pages hold the same rows as offset pages of the same number.
 
 CURSOR_PARAMS = ("page", "after", "before")
+# Offset pages start no deeper than this; a deeper typed page number is found by
+# an offset over the sort keys alone, then read like a 下一页 page.
+DEEP_OFFSET = 1_000
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,8 @@ def keyset_paginate(queryset, params, *, per_page: int = 50, count_queryset=None
     """The page that `params` (request.GET) asks for; see the comment above.
 
     Queries: the count, the page, and one lookup of the cursor row when the
-    request carries one — whatever the depth."""
+    request carries one (or of the row before a typed deep page number) —
+    whatever the depth."""
     keys = _keys(queryset)
     paginator = ListPaginator(queryset, per_page, count_queryset=count_queryset)
     num_pages = paginator.num_pages
@@ -191,16 +195,25 @@ def keyset_paginate(queryset, params, *, per_page: int = 50, count_queryset=None
     if cursor is None:
         number = min(number, num_pages)
         start = (number - 1) * per_page
-        rows = list(queryset[start : start + per_page])
-        return KeysetPage(
-            rows,
-            number=number,
-            paginator=paginator,
-            has_next=number < num_pages,
-            has_previous=number > 1,
-        )
+        if start < DEEP_OFFSET:
+            rows = list(queryset[start : start + per_page])
+            return KeysetPage(
+                rows,
+                number=number,
+                paginator=paginator,
+                has_next=number < num_pages,
+                has_previous=number > 1,
+            )
+        # A typed deep page number: skip to it over the sort keys alone (no
+        # display columns computed for the skipped rows), then read it by key.
+        skipped = queryset.prefetch_related(None).values_list(*[k.path for k in keys])
+        values = next(iter(skipped[start - 1 : start]), None)
+        if values is None:  # the list shrank meanwhile
+            return keyset_paginate(queryset, {}, per_page=per_page, count_queryset=count_queryset)
+        backwards = False
+    else:
+        backwards = after is None
     number = max(1, min(number, num_pages))
-    backwards = after is None
     beyond = queryset.filter(_beyond(keys, values, backwards=backwards))
     if backwards:
         rows = list(beyond.reverse()[: per_page + 1])

@@ -13,7 +13,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from aidcases import selectors
+from aidcases import pagination, selectors
 from aidcases.models import AuditEvent, Person
 from aidcases.pagination import keyset_paginate
 from aidcases.people import views as people_views
@@ -85,6 +85,18 @@ def test_a_page_number_alone_is_the_offset_page(crowd):
     page = keyset_paginate(queryset, QueryDict("page=3"), per_page=PER_PAGE)
     assert _ids(page) == _offset_pages(queryset)[2]
     assert page.number == 3
+
+
+@pytest.mark.parametrize("sort", list(SORTS))
+def test_a_deep_typed_page_number_is_still_the_offset_page(crowd, sort, monkeypatch):
+    # Past DEEP_OFFSET rows the page is found over the sort keys, then read by key.
+    monkeypatch.setattr(pagination, "DEEP_OFFSET", PER_PAGE)
+    queryset = Person.objects.order_by(*SORTS[sort])
+    offset = _offset_pages(queryset)
+    for number, expected in enumerate(offset, start=1):
+        page = keyset_paginate(queryset, QueryDict(f"page={number}"), per_page=PER_PAGE)
+        assert (page.number, _ids(page)) == (number, expected)
+        assert page.has_next() == (number < len(offset))
 
 
 def test_a_cursor_outside_the_list_shows_the_first_page(crowd, village_b):
