@@ -41,7 +41,10 @@ def main(argv: list[str]) -> int:
 
     settings.ALLOWED_HOSTS = ["testserver"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    import gc
     import importlib
+
+    gc.freeze()  # as aidcases/wsgi.py does in each worker once the app is loaded
 
     report = [f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M')})", ""]
     report.append(

@@ -86,10 +86,12 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[k]
 
 
-def run_pages(pages: Iterable[tuple[str, str, object]], *, repeat: int = 30) -> list[PageResult]:
+def run_pages(
+    pages: Iterable[tuple[str, str, object]], *, repeat: int = 30, client_class=Client
+) -> list[PageResult]:
     results = []
     for label, url, user in pages:
-        client = Client()
+        client = client_class()
         client.force_login(user)
         sample = time_page(client, url, repeat=repeat)
         results.append(
