@@ -17,7 +17,7 @@ from aidcases import access, selectors, services
 from aidcases.filters import AuditEventFilter, HistoryFilter
 from aidcases.forms import PasswordResetForm, UserForm
 from aidcases.models import Job, User
-from aidcases.pagination import paginate
+from aidcases.pagination import CURSOR_PARAMS, keyset_paginate, paginate
 from aidcases.viewutils import add_service_errors, querystring_without_page, require_perm
 
 PAGE_SIZE = 50
@@ -211,10 +211,17 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "aidcases/audit_list.html",
         {
             "filter": filterset,
-            "page": _page(request, filterset.qs),
-            "qs": querystring_without_page(request),
+            "page": keyset_paginate(filterset.qs, request.GET, per_page=PAGE_SIZE),
+            "qs": _querystring_without_cursor(request),
         },
     )
+
+
+def _querystring_without_cursor(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    for name in CURSOR_PARAMS:
+        params.pop(name, None)
+    return params.urlencode()
 
 
 @login_required

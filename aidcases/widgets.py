@@ -35,3 +35,38 @@ class FastSelect(forms.Select):
             ),
         )
         return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
+class FastGroupedSelect(forms.Select):
+    """FastSelect with <optgroup>s: choices may be (group label, [(value, label), …]).
+
+    The area pickers of the person and user forms list every village of a
+    county user's scope (3,200 at province scale): rendered one Django template
+    per option they took 300–450 ms; as one string, a few milliseconds."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        values = value if isinstance(value, list | tuple) else [value]
+        selected = {str(v) for v in values if v is not None}
+
+        def options(choices):
+            return format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (option_value, SELECTED if str(option_value) in selected else "", label)
+                    for option_value, label in choices
+                ),
+            )
+
+        parts = []
+        for option_value, label in self.choices:
+            if isinstance(label, list | tuple):
+                parts.append(
+                    format_html('<optgroup label="{}">{}</optgroup>', option_value, options(label))
+                )
+            else:
+                parts.append(options([(option_value, label)]))
+        body = format_html_join("", "{}", ((part,) for part in parts))  # parts are safe
+        return format_html("<select{}>{}</select>", flatatt(final), body)

@@ -10,7 +10,7 @@ one transaction that is rolled back at the end, so every run starts from the sam
 Reported: reading the file (the engine), validate (row checks, one query per row in
 person_clean), commit of 10,000 new persons (cases, profiles, audit and history rows),
 the same file again (all unchanged: validate only, commit writes nothing) and a re-import
-where every row changed (10,000 person_update calls through the services).
+where every row changed (the changed persons through services.people_update_batch).
 """
 
 from __future__ import annotations
@@ -179,7 +179,9 @@ def _run() -> list[tuple[str, float]]:
         print("   ", result.summary_line())
         plan = _timed(f"read + validate {ROWS} changed rows", lambda: check(changed), results)
         result = _timed(
-            f"commit {ROWS} updates (services)", lambda: people_import.commit(plan, user), results
+            f"commit {ROWS} updates (batch service)",
+            lambda: people_import.commit(plan, user),
+            results,
         )
         print("   ", result.summary_line())
     return results

@@ -1,4 +1,5 @@
-"""Benchmark harness: page timings (p50/p95 server time, query count) and jobs.
+"""Benchmark harness: page timings (p50/p95 server time, query count, time spent
+in SQL, bytes sent) and jobs.
 
 Scenarios are registered by module (benchmarks/scenarios_*.py); each provides
 `populate(scale)` (idempotent, bulk SQL) and `pages(ctx)` yielding
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+
+BUDGET_MS = 150  # DESIGN.md: list/search/detail pages, p95
 
 
 @dataclass
@@ -24,18 +26,58 @@ class PageResult:
     p95_ms: float
     queries: int
     status: int
+    sql_ms: float = 0.0  # median time spent in SQL (client side, round trips included)
+    bytes: int = 0
+
+    @property
+    def over_budget(self) -> bool:
+        return self.p95_ms > BUDGET_MS
 
 
-def time_page(client: Client, url: str, *, repeat: int = 30) -> tuple[list[float], int, int]:
+class _SqlTimer:
+    """Counts queries and sums their wall time (an execute wrapper: the same
+    hooks Django's debug cursor uses, without its string formatting)."""
+
+    def __init__(self):
+        self.queries = 0
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.queries += 1
+
+
+def _body_size(response) -> int:
+    if getattr(response, "streaming", False):
+        return sum(len(chunk) for chunk in response.streaming_content)
+    return len(response.content)
+
+
+@dataclass
+class Sample:
+    times: list[float]
+    sql_times: list[float]
+    queries: int
+    status: int
+    bytes: int
+
+
+def time_page(client: Client, url: str, *, repeat: int = 30) -> Sample:
     client.get(url)  # warm caches, templates, connections
-    times, queries, status = [], 0, 0
+    times, sql_times, queries, status, size = [], [], 0, 0, 0
     for _ in range(repeat):
-        with CaptureQueriesContext(connection) as ctx:
+        timer = _SqlTimer()
+        with connection.execute_wrapper(timer):
             start = time.perf_counter()
             response = client.get(url)
             times.append((time.perf_counter() - start) * 1000)
-        queries, status = len(ctx.captured_queries), response.status_code
-    return times, queries, status
+        sql_times.append(timer.seconds * 1000)
+        queries, status, size = timer.queries, response.status_code, _body_size(response)
+    return Sample(times, sql_times, queries, status, size)
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -44,19 +86,23 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[k]
 
 
-def run_pages(pages: Iterable[tuple[str, str, object]], *, repeat: int = 30) -> list[PageResult]:
+def run_pages(
+    pages: Iterable[tuple[str, str, object]], *, repeat: int = 30, client_class=Client
+) -> list[PageResult]:
     results = []
     for label, url, user in pages:
-        client = Client()
+        client = client_class()
         client.force_login(user)
-        times, queries, status = time_page(client, url, repeat=repeat)
+        sample = time_page(client, url, repeat=repeat)
         results.append(
             PageResult(
                 label=label,
-                p50_ms=statistics.median(times),
-                p95_ms=percentile(times, 95),
-                queries=queries,
-                status=status,
+                p50_ms=statistics.median(sample.times),
+                p95_ms=percentile(sample.times, 95),
+                queries=sample.queries,
+                status=sample.status,
+                sql_ms=statistics.median(sample.sql_times),
+                bytes=sample.bytes,
             )
         )
     return results
@@ -70,9 +116,13 @@ def timed(label: str, func: Callable[[], object]) -> tuple[str, float, object]:
 
 def table(results: list[PageResult]) -> str:
     lines = [
-        "| page | p50 ms | p95 ms | queries | status |",
-        "|---|---:|---:|---:|---:|",
+        "| page | p50 ms | p95 ms | SQL ms (p50) | queries | KB sent | status |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        lines.append(f"| {r.label} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.queries} | {r.status} |")
+        flag = " **over budget**" if r.over_budget else ""
+        lines.append(
+            f"| {r.label}{flag} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.sql_ms:.1f} "
+            f"| {r.queries} | {r.bytes / 1024:.1f} | {r.status} |"
+        )
     return "\n".join(lines)

@@ -60,13 +60,16 @@ def populate() -> dict:
 def pages() -> list[tuple[str, str, object]]:
     users = {u.username: u for u in User.objects.filter(username__in=["admin", "officer_a"])}
     township = Area.objects.filter(level="township", code__startswith="1498").first()
+    # Where 下一页 leads after 1,999 pages: the last row of page 1,999.
+    deep = AuditEvent.objects.order_by("-at", "-id").values_list("pk", flat=True)[99_949]
     return [
         ("home (officer)", "/", users["officer_a"]),
         ("home (admin)", "/", users["admin"]),
         ("area list (admin)", "/areas/", users["admin"]),
         ("area detail township (admin)", f"/areas/{township.code}/", users["admin"]),
         ("audit log page 1", "/audit/", users["admin"]),
-        ("audit log page 2000", "/audit/?page=2000", users["admin"]),
+        ("audit log page 2000 (下一页 link)", f"/audit/?after={deep}&page=2000", users["admin"]),
+        ("audit log ?page=2000 (typed page number)", "/audit/?page=2000", users["admin"]),
         ("audit log filtered by verb", "/audit/?verb=user.update", users["admin"]),
         ("field history", "/audit/history/", users["admin"]),
         ("user list", "/users/", users["admin"]),

@@ -10,8 +10,9 @@ from datetime import date, timedelta
 
 from django.db import connection, transaction
 
-from aidcases import pii
+from aidcases import pii, selectors
 from aidcases.models import AidCase, Area, Person, TekunProfile, User
+from aidcases.people.filters import DEFAULT_SORT, SORTS
 from aidcases.search import person_tokens, sort_key
 from aidcases.seeding import GIVEN, SURNAMES, demo_id_number
 
@@ -123,7 +124,9 @@ def populate() -> dict:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
-            cursor.execute("ANALYZE")
+            # VACUUM, not only ANALYZE: index-only scans (the list's COUNT) need
+            # the visibility map that a bulk load leaves empty.
+            cursor.execute("VACUUM ANALYZE")
     sizes = _sizes()
     sizes["load_seconds"] = round(time.perf_counter() - start, 1)
     return sizes
@@ -133,31 +136,76 @@ def _sizes() -> dict:
     return {"persons": Person.objects.count(), "cases": AidCase.objects.count()}
 
 
-def pages() -> list[tuple[str, str, object]]:
-    from students.models import School
+def walk_users() -> tuple[dict[str, User], Area]:
+    """The county-level user and the township officer the URL walk uses, and
+    the officer's township (where the walk's sample objects come from)."""
+    from aidcases.roles import put_in_role_group
 
     admin = User.objects.get(username="admin")
     township = Area.objects.filter(level="township", code__startswith="1498").first()
     officer, _ = User.objects.get_or_create(
         username="bench_officer", defaults={"role": "township_officer", "area": township}
     )
+    put_in_role_group(officer)  # idempotent; older bench databases made it without
+    return {"county": admin, "township officer": officer}, township
+
+
+def pages() -> list[tuple[str, str, object]]:
+    from students.models import School
+
+    users, township = walk_users()
+    admin, officer = users["county"], users["township officer"]
     person = Person.objects.filter(area__path__startswith=township.path).first()
     sample = Person.objects.filter(area__code__startswith="1498").order_by("id")[1000]
     school = School.objects.filter(area=township).first()
+    largest = _largest_school()
+    # Where 下一页 leads after 1,999 pages: the last row of page 1,999.
+    deep = _row_before_page(selectors.people_for(user=admin).order_by(*SORTS[DEFAULT_SORT]), 2000)
     return [
         ("people list (county staff)", "/people/", admin),
-        ("people list page 2000", "/people/?page=2000", admin),
+        ("people list page 2000 (下一页 link)", f"/people/?after={deep}&page=2000", admin),
+        ("people list ?page=2000 (typed page number)", "/people/?page=2000", admin),
+        ("people list last page", "/people/?page=last", admin),
         ("people list (township officer)", "/people/", officer),
         ("search initials", f"/people/?q={_initials(sample.name)}", admin),
         ("search name substring", f"/people/?q={sample.name[1:]}", admin),
         ("search ID tail", f"/people/?q={pii.decrypt(sample.id_number_encrypted)[-4:]}", admin),
         ("filter township + category", f"/people/?township={township.pk}&category=student", admin),
         ("filter flag", "/people/?flags=orphan", admin),
-        ("sort by birth date", "/people/?sort=-birth_date", admin),
+        ("sort by birth date", "/people/?sort=-birth", admin),
+        ("new person form (county)", "/people/new/", admin),
+        ("new person form (township officer)", "/people/new/", officer),
+        ("new user form", "/users/new/", admin),
         ("一人一档 detail", f"/people/{person.pk}/", admin),
+        ("school list (county)", "/schools/", admin),
+        ("school list (township officer)", "/schools/", officer),
         ("school roster", f"/schools/{school.pk}/", admin),
-        ("duplicate review", "/people/review/", admin),
+        (f"school roster, largest school ({largest[1]} rows)", f"/schools/{largest[0]}/", admin),
+        ("school roster, largest school, print", f"/schools/{largest[0]}/?print=1", admin),
+        ("duplicate review (county)", "/people/review/", admin),
+        ("duplicate review (township officer)", "/people/review/", officer),
     ]
+
+
+def _row_before_page(queryset, number: int, per_page: int = 50) -> int:
+    return queryset.values_list("pk", flat=True)[(number - 1) * per_page - 1]
+
+
+def _largest_school() -> tuple[int, int]:
+    """(pk, aided children) of the school with the most open student or
+    left-behind cases."""
+    from django.db.models import Count
+
+    from students.models import StudentProfile
+
+    row = (
+        StudentProfile.objects.filter(case__status="open")
+        .values("school")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    return row["school"], row["n"]
 
 
 def _initials(name: str) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import QuerySet
 
 from aidcases import access
 from aidcases.models import AidCase, Area, Person, User
@@ -43,14 +45,6 @@ def schools_in_township(*, township: Area | None) -> QuerySet[School]:
     return School.objects.filter(area=township, is_active=True).order_by("stage", "name")
 
 
-class _CountDistinctPersons(Subquery):
-    """(SELECT count(DISTINCT person_id) FROM (<cases>) …) — a correlated count
-    that stays one query for the whole list page."""
-
-    template = "(SELECT count(DISTINCT _c.person_id) FROM (%(subquery)s) _c)"
-    output_field = IntegerField()
-
-
 def _aided_cases(user: User) -> QuerySet[AidCase]:
     """Open student / left-behind cases of active people in the user's scope."""
     return AidCase.objects.filter(
@@ -68,24 +62,9 @@ def school_list(
     stage: str = "",
     include_inactive: bool = False,
 ) -> QuerySet[School]:
-    """Schools in scope with how many aided students (困难学生 + 留守儿童, each
-    person once) of the user's scope attend each."""
-    cases = _aided_cases(user)
-    students = cases.filter(
-        category=AidCase.Category.STUDENT, student_profile__school=OuterRef("pk")
-    )
-    children = cases.filter(
-        category=AidCase.Category.LEFT_BEHIND, left_behind_profile__school=OuterRef("pk")
-    )
-    either = cases.filter(
-        Q(category=AidCase.Category.STUDENT, student_profile__school=OuterRef("pk"))
-        | Q(category=AidCase.Category.LEFT_BEHIND, left_behind_profile__school=OuterRef("pk"))
-    )
-    qs = schools_for(user=user).annotate(
-        student_count=_CountDistinctPersons(students.values("person_id")),
-        left_behind_count=_CountDistinctPersons(children.values("person_id")),
-        aided_count=_CountDistinctPersons(either.values("person_id")),
-    )
+    """Schools in scope, in township order. The counts of aided children are
+    added to one page of them by `with_aided_counts`."""
+    qs = schools_for(user=user)
     if not include_inactive:
         qs = qs.filter(is_active=True)
     name = "".join((q or "").split())
@@ -96,6 +75,52 @@ def school_list(
     if stage:
         qs = qs.filter(stage=stage)
     return qs.order_by("area__path", "name", "pk")
+
+
+def with_aided_counts(schools, *, user: User) -> list[School]:
+    """The schools with how many aided students (困难学生 + 留守儿童, each person
+    once) of the user's scope attend each: `student_count`, `left_behind_count`,
+    `aided_count`. One grouped query for the whole page, through the profiles'
+    school indexes (correlated counts per school, the "either" one an OR over
+    two joins, scanned every open case once per school: 5.9 s for a county)."""
+    schools = list(schools)
+    ids = [s.pk for s in schools]
+    counts: dict[int, tuple[int, int, int]] = {}
+    if ids:
+        cases = _aided_cases(user)
+        students = (
+            cases.filter(category=AidCase.Category.STUDENT, student_profile__school__in=ids)
+            .values_list("student_profile__school", "person_id", "category")
+            .order_by()
+        )
+        children = (
+            cases.filter(category=AidCase.Category.LEFT_BEHIND, left_behind_profile__school__in=ids)
+            .values_list("left_behind_profile__school", "person_id", "category")
+            .order_by()
+        )
+        students_sql, students_params = students.query.sql_with_params()
+        children_sql, children_params = children.query.sql_with_params()
+        sql = (
+            "SELECT school, "  # noqa: S608 -- both parts are compiled querysets
+            "count(DISTINCT person) FILTER (WHERE category = %s), "
+            "count(DISTINCT person) FILTER (WHERE category = %s), "
+            f"count(DISTINCT person) FROM ({students_sql} UNION ALL {children_sql}) "
+            "AS aided(school, person, category) GROUP BY school"
+        )
+        params = [
+            AidCase.Category.STUDENT.value,
+            AidCase.Category.LEFT_BEHIND.value,
+            *students_params,
+            *children_params,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            counts = {school: rest for school, *rest in cursor.fetchall()}
+    for school in schools:
+        school.student_count, school.left_behind_count, school.aided_count = counts.get(
+            school.pk, (0, 0, 0)
+        )
+    return schools
 
 
 # --- 一校一清册 ---------------------------------------------------------------
@@ -176,6 +201,7 @@ class RosterRow:
 class RosterGroup:
     grade: str
     rows: list[RosterRow]
+    total: int = 0  # children of this grade in the whole roster, not only on this page
 
 
 def school_roster(
@@ -212,12 +238,18 @@ def school_roster(
     return ordered
 
 
-def roster_groups(rows: list[RosterRow]) -> list[RosterGroup]:
-    """Consecutive rows of the same grade (rows come sorted by grade)."""
+def roster_groups(
+    rows: list[RosterRow], *, whole: list[RosterRow] | None = None
+) -> list[RosterGroup]:
+    """Consecutive rows of the same grade (rows come sorted by grade); each
+    group's total counts the grade in `whole` (the roster a page is cut from)."""
     groups: list[RosterGroup] = []
     for row in rows:
         if groups and groups[-1].grade == row.grade:
             groups[-1].rows.append(row)
         else:
             groups.append(RosterGroup(grade=row.grade, rows=[row]))
+    totals = Counter(row.grade for row in (rows if whole is None else whole))
+    for group in groups:
+        group.total = totals[group.grade]
     return groups

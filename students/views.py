@@ -28,6 +28,7 @@ from students.forms import (
 from students.models import LeftBehindProfile, School, StudentProfile
 
 PAGE_SIZE = 50
+ROSTER_PAGE_SIZE = 100
 
 
 # --- schools ----------------------------------------------------------------
@@ -46,6 +47,7 @@ def school_list(request: HttpRequest) -> HttpResponse:
         stage=filters.get("stage", ""),
     )
     page = Paginator(schools, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_aided_counts(page.object_list, user=request.user)
     return render(
         request,
         "students/school_list.html",
@@ -69,13 +71,22 @@ def school_roster(request: HttpRequest, pk: int) -> HttpResponse:
         category = ""
     sort = "name" if request.GET.get("sort") == "name" else "grade"
     rows = selectors.school_roster(user=request.user, school=school, category=category, sort=sort)
+    # On screen a page at a time (a large school has hundreds of children);
+    # ?print=1 is the whole ledger, printed as it opens.
+    printing = request.GET.get("print") == "1"
+    page = None if printing else Paginator(rows, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = rows if page is None else page.object_list
     return render(
         request,
         "students/school_roster.html",
         {
             "school": school,
             "rows": rows,
-            "groups": selectors.roster_groups(rows) if sort == "grade" else None,
+            "shown": shown,
+            "page": page,
+            "printing": printing,
+            "qs": querystring_without_page(request),
+            "groups": selectors.roster_groups(shown, whole=rows) if sort == "grade" else None,
             "category": category,
             "sort": sort,
             "categories": [

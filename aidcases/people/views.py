@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from aidcases import access, pii, search, selectors, services
 from aidcases.models import AidCase, Area, TekunProfile
-from aidcases.pagination import paginate
+from aidcases.pagination import CURSOR_PARAMS, keyset_paginate
 from aidcases.people.filters import PersonFilter, with_list_columns
 from aidcases.people.forms import (
     CLOSE_REASONS,
@@ -113,9 +113,9 @@ def person_list(request: HttpRequest) -> HttpResponse:
         data or None, queryset=selectors.people_for(user=request.user), user=request.user
     )
     filterset.refresh_villages_from(reverse("person_village_options"))
-    page = paginate(
+    page = keyset_paginate(
         with_list_columns(filterset.qs),
-        request.GET.get("page"),
+        request.GET,
         per_page=PAGE_SIZE,
         count_queryset=filterset.qs,
     )
@@ -134,7 +134,8 @@ def person_list(request: HttpRequest) -> HttpResponse:
             {c.get_hardship_level_display() for c in person.open_cases if c.hardship_level}
         )
     params = request.GET.copy()
-    params.pop("page", None)
+    for name in CURSOR_PARAMS:
+        params.pop(name, None)
     advanced = [n for n in filterset.form.fields if n not in ("q", "idh", "sort") and params.get(n)]
     return render(
         request,

@@ -447,3 +447,78 @@ def people_register_batch(
         type(profiles[0]).objects.bulk_create(profiles)
     AuditEvent.objects.bulk_create(events)
     return persons
+
+
+@dataclass
+class PersonUpdateEntry:
+    """One existing person for `people_update_batch`: `values` already checked
+    by `person_clean` against this record (as an import's validate does)."""
+
+    person: Person
+    values: dict
+
+
+# Person columns each changed field name stands for.
+_UPDATE_COLUMNS = {"id_number": ("id_number_hash", "id_number_encrypted", "id_number_last4")}
+
+
+def people_update_batch(
+    *, acting_user: User, entries: list[PersonUpdateEntry], batch_size: int = 500
+) -> dict[int, list[str]]:
+    """What `person_update` does for each entry — the same row values, the same
+    "person.update" audit events (field names only), the same trigger-written
+    field history under the caller's `acting` context — in a few statements per
+    batch instead of ~10 per person (10,000 changed roster rows took 93 s).
+
+    Call inside the caller's transaction, after checking every entry (the
+    unique ID constraint still guards races: an IntegrityError rolls all back).
+    Returns the changed field names by person id; persons without a change are
+    not written."""
+    require_perm(acting_user, "aidcases.change_person")
+    allowed = set(access.areas_for(acting_user).values_list("pk", flat=True))
+    changed_by: dict[int, list[str]] = {}
+    now = timezone.now()
+    for start in range(0, len(entries), batch_size):
+        chunk = entries[start : start + batch_size]
+        # Fresh rows, locked, as person_update reads each one.
+        locked = (
+            Person.objects.select_for_update(of=("self",))
+            .select_related("area")
+            .in_bulk([e.person.pk for e in chunk])
+        )
+        persons = []
+        for entry in chunk:
+            person = locked.get(entry.person.pk)
+            if person is None:
+                raise ValidationError(_("“%(name)s”的记录已不存在。") % {"name": entry.person.name})
+            new_area = entry.values.get("area")
+            if person.area_id not in allowed or (
+                new_area is not None and new_area.pk not in allowed
+            ):
+                raise PermissionDenied
+            changed = _apply_person_values(person, entry.values)
+            if not changed:
+                continue
+            person.updated_at = now
+            persons.append(person)
+            changed_by[person.pk] = changed
+        if not persons:
+            continue
+        fields = {"name_sort", "search_tokens", "updated_at"}
+        for person in persons:
+            for name in changed_by[person.pk]:
+                fields.update(_UPDATE_COLUMNS.get(name, (name,)))
+        Person.objects.bulk_update(persons, sorted(fields))
+        AuditEvent.objects.bulk_create(
+            [
+                audit_event(
+                    actor=acting_user,
+                    verb="person.update",
+                    obj=person,
+                    area=person.area,
+                    details={"fields": changed_by[person.pk]},
+                )
+                for person in persons
+            ]
+        )
+    return changed_by

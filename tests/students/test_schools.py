@@ -214,6 +214,30 @@ def test_grade_labels_sort_like_a_school():
     assert ordered[-1] == ""
 
 
+def test_roster_shows_a_page_on_screen_and_prints_whole(
+    client_for, officer_a, township_a, village_a, monkeypatch
+):
+    from students import views as student_views
+
+    monkeypatch.setattr(student_views, "ROSTER_PAGE_SIZE", 2)
+    school = _school(township_a, "城关学校")
+    for name, grade in [("甲", "一年级"), ("乙", "一年级"), ("丙", "一年级"), ("丁", "二年级")]:
+        _student(village_a, school, name, grade=grade)
+    client = client_for(officer_a)
+    url = reverse("school_roster", args=[school.pk])
+    first = client.get(url)
+    assert _rows(first) == 2
+    # A grade cut by the page still says how many children it has in all.
+    assert "一年级（3人）" in first.content.decode()
+    assert 'data-testid="roster-print-all"' in first.content.decode()
+    second = client.get(url, {"page": 2})
+    assert [r.number for g in second.context["groups"] for r in g.rows] == [3, 4]
+    printed = client.get(url, {"print": 1})
+    assert _rows(printed) == 4
+    assert "data-autoprint" in printed.content.decode()
+    assert "共 4 人" in printed.content.decode()
+
+
 def test_officer_b_gets_404_for_township_a_school_roster(client_for, officer_b, township_a):
     school = _school(township_a, "城关小学")
     assert client_for(officer_b).get(reverse("school_roster", args=[school.pk])).status_code == 404

@@ -12,7 +12,6 @@ from aidcases.importing import NEW, UNCHANGED, UPDATED, Progress, Result
 from aidcases.models import User
 from aidcases.people.imports.categories import Context, ProfileHandler, get
 from aidcases.people.imports.plan import (
-    PROGRESS_EVERY,
     Plan,
     PlanRow,
     chunks,
@@ -54,7 +53,6 @@ def commit(plan: Plan, user: User, *, progress: Progress | None = None) -> Resul
         return Result(counts=counts, written=False, rows=plan.rows)
     total = len(todo)
     done = 0
-    last = 0
     try:
         with transaction.atomic(), services.acting(user):
             handler.before_commit(ctx, user)
@@ -64,18 +62,12 @@ def commit(plan: Plan, user: User, *, progress: Progress | None = None) -> Resul
                 done += len(batch)
                 if progress is not None:
                     progress(done, total, _("已导入 %(n)d 行") % {"n": done})
-                last = done
-            for row in todo:
-                if row.action != UPDATED:
-                    continue
-                try:
-                    _update_row(row, ctx=ctx, handler=handler, user=user)
-                except ValidationError as exc:
-                    raise _row_error(row.line, exc) from exc
-                done += 1
-                if progress is not None and done - last >= PROGRESS_EVERY:
+            updated_rows = [row for row in todo if row.action == UPDATED]
+            for batch in chunks(updated_rows, BATCH):
+                _update_batch(batch, ctx=ctx, handler=handler, user=user)
+                done += len(batch)
+                if progress is not None:
                     progress(done, total, _("已导入 %(n)d 行") % {"n": done})
-                    last = done
             audit_log(
                 actor=user,
                 verb="person.import",
@@ -102,13 +94,42 @@ def commit(plan: Plan, user: User, *, progress: Progress | None = None) -> Resul
     return Result(counts=counts, notes=handler.notes(ctx, done=True), written=True, rows=plan.rows)
 
 
+def _update_batch(
+    rows: list[PlanRow], *, ctx: Context, handler: ProfileHandler, user: User
+) -> None:
+    """Existing persons: their own fields through the batch service (what
+    person_update writes, audit and history included), then a case or profile
+    that is new or changed through the per-row services."""
+    changed = [row for row in rows if row.person_changed]
+    entries = []
+    for row in changed:
+        # Checked again as person_update would (a plan may be older than the rules);
+        # the IDs were all looked up at validate, the unique constraint guards the rest.
+        try:
+            values = services.person_clean(
+                row.person_data, existing=row.person, check_registered=False
+            )
+        except ValidationError as exc:
+            raise _row_error(row.line, exc) from exc
+        entries.append(services.PersonUpdateEntry(person=row.person, values=values))
+    if entries:
+        services.people_update_batch(acting_user=user, entries=entries)
+        for row in changed:
+            row.person.area = row.person_values["area"]
+    for row in rows:
+        if row.case is not None and not (row.case_changed or row.profile_changed):
+            continue
+        try:
+            _update_row(row, ctx=ctx, handler=handler, user=user)
+        except ValidationError as exc:
+            raise _row_error(row.line, exc) from exc
+
+
 def _update_row(row: PlanRow, *, ctx: Context, handler: ProfileHandler, user: User) -> None:
-    """An existing person: one service call per thing that changes (each audited)."""
+    """An existing person's case and profile (the person's own fields are
+    written by `_update_batch`): one service call per thing that changes."""
     person = row.person
     assert person is not None
-    if row.person_changed:
-        services.person_update(acting_user=user, person=person, data=row.person_data)
-        person.area = row.person_values["area"]
     case = row.case
     if case is None:
         case = services.case_open(
