@@ -459,7 +459,7 @@ class PersonUpdateEntry:
 
 
 # Person columns each changed field name stands for.
-_UPDATE_COLUMNS = {"id_number": ("id_number_hash", "id_number_encrypted", "id_number_last4")}
+_UPDATE_COLUMNS = {"id_number": ("id_number_hash", "id_number_encrypted")}
 
 
 def people_update_batch(

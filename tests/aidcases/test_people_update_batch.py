@@ -79,7 +79,7 @@ def _written(since_event: int, ids: list[int]) -> dict:
         p.pk: {
             **model_to_dict(p, exclude=["updated_at", "photo"]),
             "id_number": pii.decrypt(p.id_number_encrypted),
-            "search": (p.search_tokens, p.name_sort, p.id_number_hash, p.id_number_last4),
+            "search": (p.search_tokens, p.name_sort, p.id_number_hash),
         }
         for p in Person.objects.filter(pk__in=ids)
     }
