@@ -115,7 +115,7 @@ def _beyond(keys: list[_Key], values, *, backwards: bool) -> Q:
 
 
 class KeysetPage(Sequence):
-    """A page for `_keyset_pagination.html`, shaped like Django's Page where the
+    """A page for `_pagination.html`, shaped like Django's Page where the
     templates use it (iteration, number, paginator.count/num_pages)."""
 
     def __init__(self, object_list, *, number: int, paginator, has_next: bool, has_previous: bool):
