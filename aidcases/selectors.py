@@ -17,6 +17,11 @@ def area_children(*, user: User, area: Area) -> QuerySet[Area]:
     )
 
 
+def townships_for(*, user: User) -> QuerySet[Area]:
+    """The townships (乡镇) a user may work in: their own for a township officer."""
+    return access.areas_for(user).filter(level=Area.Level.TOWNSHIP).order_by("code")
+
+
 def area_roots(*, user: User) -> QuerySet[Area]:
     """The top of what this user sees: the county for county roles, their own
     area for township roles."""

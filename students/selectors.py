@@ -27,10 +27,6 @@ def school_visible_to(*, user: User, school: School) -> bool:
     return schools_for(user=user).filter(pk=school.pk).exists()
 
 
-def townships_for(*, user: User) -> QuerySet[Area]:
-    return access.areas_for(user).filter(level=Area.Level.TOWNSHIP).order_by("code")
-
-
 def township_of(area: Area) -> Area | None:
     """The township (乡镇) an area belongs to, itself included."""
     if area.level == Area.Level.TOWNSHIP:

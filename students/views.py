@@ -37,7 +37,7 @@ ROSTER_PAGE_SIZE = 100
 @login_required
 def school_list(request: HttpRequest) -> HttpResponse:
     require_perm(request, "aidcases.view_person")
-    townships = selectors.townships_for(user=request.user)
+    townships = hub_selectors.townships_for(user=request.user)
     form = SchoolFilterForm(request.GET or None, townships=townships)
     filters = form.cleaned_data if form.is_valid() else {}
     schools = selectors.school_list(
@@ -103,7 +103,7 @@ def school_roster(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def school_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, "aidcases.change_person")
-    townships = selectors.townships_for(user=request.user)
+    townships = hub_selectors.townships_for(user=request.user)
     initial = {}
     if request.user.area and request.user.area.level == "township":
         initial["township"] = request.user.area
@@ -129,7 +129,7 @@ def school_create(request: HttpRequest) -> HttpResponse:
 def school_edit(request: HttpRequest, pk: int) -> HttpResponse:
     school = selectors.school_for_user_or_404(user=request.user, pk=pk)
     require_perm(request, "aidcases.change_person")
-    townships = selectors.townships_for(user=request.user)
+    townships = hub_selectors.townships_for(user=request.user)
     initial = {
         "name": school.name,
         "township": school.area,

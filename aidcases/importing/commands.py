@@ -62,13 +62,10 @@ class ImportCommand(BaseCommand):
             if user is not None and not user.has_perm(kind.permission):
                 raise PermissionDenied
             context = kind.context(user, options)
-        except (PermissionDenied, UploadGone):
-            raise CommandError(self.refused(user)) from None
-        with file.open("rb") as stream:
-            sheet = kind.read(stream, file.name, options)
-        try:
+            with file.open("rb") as stream:
+                sheet = kind.read(stream, file.name, options)
             plan = kind.validate(sheet, acting_user=user, context=context, file_name=file.name)
-        except PermissionDenied:
+        except (PermissionDenied, UploadGone):
             raise CommandError(self.refused(user)) from None
         for warning in plan.report.warnings:
             self.stderr.write(str(warning))

@@ -16,11 +16,13 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, transaction
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 from aidcases import jobs, xlsx
 from aidcases.audit import audit_log
 from aidcases.importing import kinds as registry
+from aidcases.importing import uploads
 from aidcases.importing.kinds import ACTIONS, ImportKind, Plan, Progress, Result, UploadGone
 from aidcases.importing.spec import Issue
 from aidcases.importing.uploads import Upload
@@ -189,11 +191,12 @@ def write_result(target: IO[bytes], kind: ImportKind, result: Result, options: d
 def record_check_download(*, acting_user: User, upload: Upload) -> None:
     """The check workbook holds the uploaded personal data: its download is audited."""
     kind = kind_of(upload)
+    area = kind.audit_area(context_of(upload))
     audit_log(
         actor=acting_user,
         verb=kind.check_download_verb,
-        obj=kind.audit_area(context_of(upload)),
-        area=kind.audit_area(context_of(upload)),
+        obj=area,
+        area=area,
         details={"file": upload.file_name, "kind": kind.name, **upload.options},
     )
 
@@ -239,8 +242,6 @@ def commit_job_kind(kind: ImportKind) -> str:
 
 
 def _upload_of(job: Job, kind: ImportKind) -> Upload:
-    from aidcases.importing import uploads
-
     with _gone_as_message():
         return uploads.get(job.requested_by, job.params["token"], kind=kind.name)
 
@@ -296,6 +297,4 @@ def register(kind: ImportKind) -> ImportKind:
 
 
 def _lazy_label(kind: ImportKind, suffix: str) -> Any:
-    from django.utils.functional import lazy
-
     return lazy(lambda: f"{kind.title}{suffix}", str)()

@@ -7,7 +7,6 @@ the file's content is checked by the engine and the kind's ``validate``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from crispy_forms.helper import FormHelper
@@ -15,7 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from aidcases.importing.reader import DEFAULT_MAX_BYTES, macro_message
+from aidcases.importing.reader import DEFAULT_MAX_BYTES, file_type_problem, too_big_message
 
 ALLOWED_SUFFIXES = (".xlsx", ".csv")
 MAX_BYTES = DEFAULT_MAX_BYTES
@@ -51,24 +50,9 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        suffix = Path(upload.name).suffix.lower()
-        if suffix == ".xls":
-            raise ValidationError(
-                _(
-                    "这是旧版 Excel（.xls）文件，无法直接导入。请用 Excel 或 WPS 打开，"
-                    "点“另存为”，保存类型选“Excel 工作簿（*.xlsx）”，再上传新文件。"
-                )
-            )
-        if suffix == ".xlsm":
-            raise ValidationError(macro_message())
-        if suffix not in ALLOWED_SUFFIXES:
-            raise ValidationError(
-                _("不支持“%(suffix)s”文件，请上传 Excel（.xlsx）或 CSV 文件。")
-                % {"suffix": suffix or upload.name}
-            )
+        problem = file_type_problem(upload.name)
+        if problem is not None:
+            raise ValidationError(problem)
         if upload.size > MAX_BYTES:
-            raise ValidationError(
-                _("文件太大：超过 %(mb)d MB。请删去无关的工作表、图片，或拆分成几个文件分批导入。")
-                % {"mb": MAX_BYTES // (1024 * 1024)}
-            )
+            raise ValidationError(too_big_message(MAX_BYTES))
         return upload

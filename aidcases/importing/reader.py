@@ -92,11 +92,37 @@ def read(
     return sheet
 
 
-def _too_big(max_bytes: int) -> _Unreadable:
-    return _Unreadable(
-        _("文件太大：超过 %(mb)s MB。请删去无关的工作表、图片，或拆分成几个文件分批导入。")
-        % {"mb": f"{max_bytes / 1024 / 1024:g}"}
+def too_big_message(max_bytes: int) -> str:
+    return _("文件太大：超过 %(mb)s MB。请删去无关的工作表、图片，或拆分成几个文件分批导入。") % {
+        "mb": f"{max_bytes / 1024 / 1024:g}"
+    }
+
+
+def file_type_problem(filename: str) -> str | None:
+    """Why a file of this name cannot be imported (old .xls, macros, not a spreadsheet), or
+    None. The upload form asks first; ``read`` asks again (and sniffs the content)."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xls":
+        return _old_excel_message()
+    if suffix == ".xlsm":
+        return macro_message()
+    if suffix not in (".xlsx", ".csv"):
+        return _("不支持“%(suffix)s”文件，请上传 Excel（.xlsx）或 CSV 文件。") % {
+            "suffix": suffix or filename
+        }
+    return None
+
+
+def _old_excel_message() -> str:
+    return _(
+        "这是旧版 Excel（.xls）文件，或设置了打开密码，无法直接导入。"
+        "请用 Excel 或 WPS 打开，点“另存为”，保存类型选“Excel 工作簿（*.xlsx）”"
+        "（不要设密码），再导入新文件。"
     )
+
+
+def _too_big(max_bytes: int) -> _Unreadable:
+    return _Unreadable(too_big_message(max_bytes))
 
 
 def _read_bytes(source: Source, max_bytes: int) -> bytes:
@@ -129,23 +155,25 @@ def _load_table(
     data: bytes, filename: str, spec: Spec, max_bytes: int, max_rows: int
 ) -> tuple[Table, list[Merge], str | None]:
     suffix = Path(filename).suffix.lower()
-    if suffix == ".xls" or data.startswith(_OLE_MAGIC):
-        raise _Unreadable(
-            _(
-                "这是旧版 Excel（.xls）文件，或设置了打开密码，无法直接导入。"
-                "请用 Excel 或 WPS 打开，点“另存为”，保存类型选“Excel 工作簿（*.xlsx）”"
-                "（不要设密码），再导入新文件。"
-            )
-        )
-    if suffix == ".xlsm":
-        raise _macro_workbook()
-    if suffix == ".xlsx" or (suffix == ".csv" and data.startswith(_ZIP_MAGIC)):
+    if data.startswith(_OLE_MAGIC):
+        raise _Unreadable(_old_excel_message())
+    problem = file_type_problem(filename)
+    if problem is not None:
+        raise _Unreadable(problem)
+    if suffix == ".xlsx" or data.startswith(_ZIP_MAGIC):
         return _xlsx_table(data, spec, max_bytes, max_rows)
-    if suffix == ".csv":
-        return _csv_table(data, max_rows), [], None
-    raise _Unreadable(
-        _("不支持“%(suffix)s”文件，请上传 Excel（.xlsx）或 CSV 文件。")
-        % {"suffix": suffix or filename}
+    return _csv_table(data, max_rows), [], None
+
+
+def unpacks_too_much(infos: Sequence[zipfile.ZipInfo]) -> bool:
+    """A zip whose directory says it unpacks beyond MAX_UNPACKED_BYTES, or holds a part
+    compressed far beyond any honest sheet: decided without unpacking anything."""
+    if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
+        return True
+    return any(
+        info.file_size > _RATIO_FROM_BYTES
+        and info.file_size > MAX_PART_RATIO * max(info.compress_size, 1)
+        for info in infos
     )
 
 
@@ -190,16 +218,10 @@ def _xlsx_table(
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-        unpacked = sum(info.file_size for info in infos)
-        bombed = any(
-            info.file_size > _RATIO_FROM_BYTES
-            and info.file_size > MAX_PART_RATIO * max(info.compress_size, 1)
-            for info in infos
-        )
-        macros = any(is_macro_part(info.filename) for info in infos)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise _corrupt() from None
-    if unpacked > MAX_UNPACKED_BYTES or bombed:
+    macros = any(is_macro_part(info.filename) for info in infos)
+    if unpacks_too_much(infos):
         raise _Unreadable(
             _(
                 "这个文件解压后的内容异常庞大（可能是损坏或被篡改的文件），无法导入。"

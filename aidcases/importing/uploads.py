@@ -25,7 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from aidcases.importing.kinds import UploadGone
-from aidcases.importing.reader import MAX_UNPACKED_BYTES
+from aidcases.importing.reader import unpacks_too_much
 
 UPLOAD_DIR = "imports"
 # Uploads bigger than this are read and checked by a worker, never in the web process.
@@ -196,7 +196,7 @@ def estimate_rows(path: Path) -> int | None:
                 return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
         best = 0
         with zipfile.ZipFile(path) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+            if unpacks_too_much(archive.infolist()):
                 return None
             for info in archive.infolist():
                 name = info.filename

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aidcases import access, pii
+from aidcases import access, pii, services
 from aidcases.models import HARDSHIP_FLAGS, AidCase, Area, Person, TekunProfile, User
 from aidcases.widgets import FastGroupedSelect
 
@@ -300,15 +300,7 @@ class TekunProfileForm(forms.ModelForm):
 
     class Meta:
         model = TekunProfile
-        fields = [
-            "support_mode",
-            "care_home",
-            "health",
-            "disability",
-            "lives_alone",
-            "responsible_cadre",
-            "responsible_cadre_phone",
-        ]
+        fields = list(services.TEKUN_FIELDS)
         widgets = {
             "responsible_cadre_phone": forms.TextInput(attrs={"inputmode": "tel"}),
         }

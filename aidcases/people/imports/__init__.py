@@ -34,7 +34,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aidcases import access, importing
+from aidcases import importing, selectors
 from aidcases.importing.forms import UploadForm
 from aidcases.models import AidCase, Area, User
 from aidcases.people.imports.categories import (
@@ -66,14 +66,8 @@ __all__ = [
     "phone_cell",
     "read",
     "register",
-    "township_choices",
     "validate",
 ]
-
-
-def township_choices(user: User):
-    """The townships this user may import into: their own for a township officer."""
-    return access.areas_for(user).filter(level=Area.Level.TOWNSHIP).order_by("code")
 
 
 class PeopleUploadForm(UploadForm):
@@ -100,7 +94,7 @@ class PeopleUploadForm(UploadForm):
         self.fields["category"].choices = [("", _("—请选择—"))] + [
             (c.category, c.label) for c in categories()
         ]
-        townships = township_choices(user)
+        townships = selectors.townships_for(user=user)
         self.fields["township"].queryset = townships
         if not self.is_bound:
             own = townships.filter(pk=user.area_id).first() if user.area_id else None
@@ -113,7 +107,7 @@ class PeopleUploadForm(UploadForm):
         # A township outside the user's scope is not "invalid input": it does not exist here.
         raw = self.data.get("township", "")
         return bool(raw) and not (
-            raw.isdigit() and township_choices(self.user).filter(pk=raw).exists()
+            raw.isdigit() and selectors.townships_for(user=self.user).filter(pk=raw).exists()
         )
 
     def options(self) -> dict[str, Any]:
@@ -172,7 +166,7 @@ class PeopleImport(importing.ImportKind):
             category = get(options.get("category", "")).category
         except ValueError:
             raise importing.UploadGone from None
-        township = township_choices(user).filter(pk=options.get("township")).first()
+        township = selectors.townships_for(user=user).filter(pk=options.get("township")).first()
         if township is None:
             raise importing.UploadGone
         return Roster(category=category, township=township)
