@@ -9,6 +9,7 @@ Kept free of Django imports so that it can be used (and tested) without settings
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -42,6 +43,7 @@ _NUMBER_TYPES = (int, float, Decimal)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 _YES, _NO = "是", "否"
+_LINE_HEIGHT = 15  # points per line of 11-point text
 
 _NUMBER_FORMATS: dict[str, str] = {
     "int": "0",
@@ -70,13 +72,16 @@ class Column:
     looked up by key; a ``None`` on the way gives an empty cell) or a callable taking the row.
     ``kind`` decides how numbers are shown: in a ``text`` column they are written as text,
     which is what ID, bank-card and voucher numbers need. Dates, datetimes, booleans and
-    ``None`` are handled the same way in every kind.
+    ``None`` are handled the same way in every kind. ``wrap`` breaks long text into lines
+    inside the column (an explanation, a list of changes) instead of letting it run over the
+    empty cells to its right, which also widens the printed page until the print is tiny.
     """
 
     header: str
     value: str | Callable[[Any], Any]
     kind: ColumnKind = "text"
     width: float | None = None
+    wrap: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -93,6 +98,13 @@ def default_width(column: Column) -> float:
         max(_MIN_WIDTHS[column.kind], display_width(str(column.header)) + 2),
         _MAX_DEFAULT_WIDTH,
     )
+
+
+def fit_width(header: str, values: Iterable[Any], *, cap: float = 40) -> float:
+    """A column width for its header and the values it holds (pass a sample of the first
+    rows): an 18-character ID number is not cut off, a long note stops at ``cap``."""
+    widest = max((display_width(str(v)) for v in values if v is not None), default=0)
+    return min(max(widest, display_width(str(header)) + 2, 10) + 1, cap)
 
 
 def sanitize_sheet_name(name: str) -> str:
@@ -152,6 +164,10 @@ class _Formats:
         # quote_prefix is what Excel itself sets when a user types '=1+1: the cell stays text
         # even when someone later edits it and presses Enter.
         self.formula_like_text = workbook.add_format({"quote_prefix": True})
+        self.wrapped_text = workbook.add_format({"text_wrap": True, "valign": "top"})
+        self.wrapped_formula_like_text = workbook.add_format(
+            {"quote_prefix": True, "text_wrap": True, "valign": "top"}
+        )
         self.date = workbook.add_format({"num_format": "yyyy-mm-dd"})
         self.datetime = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         self.numbers = {
@@ -181,6 +197,12 @@ class SheetWriter:
         )
         self._kinds = tuple(c.kind for c in self._columns)
         self._number_formats = tuple(formats.numbers.get(c.kind) for c in self._columns)
+        self._wrapped = tuple(c.wrap for c in self._columns)
+        self._wrap_widths = [
+            (i, c.width if c.width is not None else default_width(c))
+            for i, c in enumerate(self._columns)
+            if c.wrap
+        ]
         self._last_col = len(self._columns) - 1
         self._header_row = 0 if title is None else 1
         self._next_row = self._header_row + 1
@@ -197,11 +219,24 @@ class SheetWriter:
         if r >= MAX_ROWS:
             raise ValueError(f"Excel cannot hold more than {MAX_ROWS} rows in one sheet")
         write_cell = self._write_cell
-        for c, get in enumerate(self._getters):
-            value = get(row)
+        values = [get(row) for get in self._getters]
+        if self._wrap_widths:
+            self._fit_height(r, values)
+        for c, value in enumerate(values):
             if value is not None:
                 write_cell(r, c, value)
         self._next_row = r + 1
+
+    def _fit_height(self, r: int, values: list[Any]) -> None:
+        """A row tall enough for its wrapped text: not every program (LibreOffice, printing)
+        grows a row for wrapped cells by itself."""
+        lines = 1
+        for c, width in self._wrap_widths:
+            text = values[c]
+            if isinstance(text, str) and text:
+                lines = max(lines, math.ceil(display_width(text) / max(width - 1, 1)))
+        if lines > 1:
+            self._ws.set_row(r, _LINE_HEIGHT * min(lines, 20))
 
     def write_many(
         self,
@@ -301,8 +336,13 @@ class SheetWriter:
     def _write_text(self, r: int, c: int, text: str) -> None:
         # Always write_string: xlsxwriter's write() would turn "=..." into a formula, "http..."
         # into a link and (if asked) "0123" into a number.
+        formats = self._formats
         if text.startswith(_FORMULA_STARTS):
-            self._ws.write_string(r, c, text, self._formats.formula_like_text)
+            wrapped = self._wrapped[c]
+            style = formats.wrapped_formula_like_text if wrapped else formats.formula_like_text
+            self._ws.write_string(r, c, text, style)
+        elif self._wrapped[c]:
+            self._ws.write_string(r, c, text, formats.wrapped_text)
         else:
             self._ws.write_string(r, c, text)
 

@@ -169,14 +169,21 @@ def finish(upload: Upload, result: Result) -> None:
 
 def write_result(target: IO[bytes], kind: ImportKind, result: Result, options: dict) -> None:
     """What happened to each row, in the kind's preview columns (IDs masked as there)."""
+    sample = result.rows[:200]
+
+    def width(label: str, attr: str) -> float:
+        return xlsx.fit_width(label, (_cell(getattr(row, attr)) for row in sample))
+
     columns = [xlsx.Column(_("原行号"), "line", kind="int", width=8)]
     columns += [
-        xlsx.Column(str(label), lambda row, attr=attr: _cell(getattr(row, attr)))
+        xlsx.Column(
+            str(label), lambda row, attr=attr: _cell(getattr(row, attr)), width=width(label, attr)
+        )
         for label, attr in kind.preview_columns
     ]
     columns += [
         xlsx.Column(_("处理结果"), "action_label", width=10),
-        xlsx.Column(_("变更内容"), lambda row: "、".join(row.changes), width=50),
+        xlsx.Column(_("变更内容"), lambda row: "、".join(row.changes), width=40, wrap=True),
     ]
     xlsx.export_rows(
         target,

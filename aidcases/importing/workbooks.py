@@ -65,8 +65,18 @@ def write_error_report(target: Target, sheet: Sheet, report: Report | None = Non
         for i in range(width)
     ]
     columns = [xlsx.Column(_("原行号"), operator.itemgetter(0), kind="int", width=8)]
-    columns += [xlsx.Column(n, operator.itemgetter(i + 1)) for i, n in enumerate(names)]
-    columns.append(xlsx.Column(_("错误说明"), operator.itemgetter(width + 1), width=60))
+    sample = sheet.rows[:200]
+    columns += [
+        xlsx.Column(
+            n,
+            operator.itemgetter(i + 1),
+            width=xlsx.fit_width(
+                n, (_report_value(r.cells[i]) for r in sample if i < len(r.cells))
+            ),
+        )
+        for i, n in enumerate(names)
+    ]
+    columns.append(xlsx.Column(_("错误说明"), operator.itemgetter(width + 1), width=60, wrap=True))
 
     def records() -> Iterator[list[Any]]:
         for line, issues in by_line.items():

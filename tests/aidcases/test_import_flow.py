@@ -211,3 +211,37 @@ def test_the_command_base_checks_then_imports(tmp_path, admin):
     assert "检查通过（试运行，未写入）：新增 1，更新 0，未变 0" in dry
     assert out.getvalue().endswith("新增 1，更新 0，未变 0\n")
     assert notes_on_file() == {"A1": "好"}
+
+
+def test_the_workbooks_wrap_long_explanations_inside_their_column(tmp_path, client_for, officer_a):
+    # A long 错误说明 or 变更内容 running over the empty cells to its right widens the
+    # printed page until the print is unreadably small: those columns wrap instead.
+    client = client_for(officer_a)
+    token = token_of(upload(client, notes_file(tmp_path, [["A1", "坏"]])))
+    report = client.get(url("import_report", token))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(report.streaming_content))).active
+    explained = next(
+        c for row in sheet.iter_rows() for c in row if c.value and "不能是" in str(c.value)
+    )
+    assert explained.alignment.wrap_text
+
+    from aidcases.importing import flow
+    from tests.importkinds import NoteRow
+
+    long_code = "C" * 30
+    result = importing.Result(
+        counts={"new": 0, "updated": 1, "unchanged": 0},
+        rows=[
+            NoteRow(
+                line=4, action=importing.UPDATED, changes=["内容"] * 20, code=long_code, text="好"
+            )
+        ],
+    )
+    buffer = io.BytesIO()
+    flow.write_result(buffer, importing.get("notes"), result, {})
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
+    header = [c.value for c in sheet[2]]
+    changes = sheet.cell(row=3, column=header.index("变更内容") + 1)
+    assert changes.value.startswith("内容、内容") and changes.alignment.wrap_text
+    # A column is as wide as what it holds (an 18-character ID number must not be cut off).
+    assert sheet.column_dimensions["B"].width >= len(long_code)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from aidcases import xlsx
 from aidcases.xlsx import Column, WorkbookWriter, export_rows, sanitize_sheet_name
 
 
@@ -429,3 +430,25 @@ def test_rows_stream_to_disk_instead_of_memory(tmp_path, monkeypatch):
         sheet.write_many(Person(f"人员{i}") for i in range(2000))
         row_files = [p for p in tmp_path.rglob("*") if p.is_file()]
         assert row_files and max(p.stat().st_size for p in row_files) > 10_000
+
+
+def test_a_wrapped_column_wraps_and_its_row_grows_to_fit(tmp_path):
+    path = tmp_path / "wrap.xlsx"
+    note = "很长的说明" * 30
+    xlsx.export_rows(
+        path,
+        sheet_name="说明",
+        columns=[xlsx.Column("编号", "code"), xlsx.Column("说明", "note", width=20, wrap=True)],
+        rows=[{"code": "A1", "note": note}, {"code": "A2", "note": "短"}],
+    )
+
+    sheet = openpyxl.load_workbook(path).active
+    long_cell = sheet["B2"]
+    assert long_cell.value == note and long_cell.alignment.wrap_text
+    assert sheet.row_dimensions[2].height >= 15 * 10  # 300 columns of text in 19: 16 lines
+    assert sheet.row_dimensions[3].height is None
+
+
+def test_fit_width_holds_an_id_number_and_stops_at_the_cap():
+    assert xlsx.fit_width("身份证号码", ["149901201203150013"]) >= 18
+    assert xlsx.fit_width("备注", ["长" * 100]) == 40
