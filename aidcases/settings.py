@@ -191,6 +191,20 @@ JOB_FILE_TTL = timedelta(days=env.int("JOB_FILE_TTL_DAYS", default=7))
 # over after this long by the hourly beat task.
 IMPORT_UPLOAD_TTL = timedelta(hours=env.int("IMPORT_UPLOAD_TTL_HOURS", default=24))
 
+# --- visits (volunteers app) ----------------------------------------------------
+# How often a paired person is due a visit, in months, by case category (特困 quarterly,
+# 留守 monthly), counted from the last visit where the person was seen (or the pairing's
+# start). A visit is "upcoming" this many days before it is due and "overdue" this many
+# days after.
+VISIT_INTERVAL_MONTHS = {
+    "tekun": env.int("VISIT_INTERVAL_MONTHS_TEKUN", default=3),
+    "left_behind": env.int("VISIT_INTERVAL_MONTHS_LEFT_BEHIND", default=1),
+}
+VISIT_UPCOMING_DAYS = env.int("VISIT_UPCOMING_DAYS", default=7)
+VISIT_GRACE_DAYS = env.int("VISIT_GRACE_DAYS", default=7)
+# A proposed pairing not confirmed after this many days shows on the worklist.
+PAIRING_CONFIRM_DAYS = env.int("PAIRING_CONFIRM_DAYS", default=14)
+
 # --- auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "aidcases.User"
 AUTHENTICATION_BACKENDS = [

@@ -1,0 +1,5 @@
+"""Hub registrations for the pairings concern (nav, verbs, archive sections, cards)."""
+
+
+def register() -> None:
+    return None

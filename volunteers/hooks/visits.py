@@ -1,0 +1,5 @@
+"""Hub registrations for the visits concern (nav, verbs, archive sections, cards)."""
+
+
+def register() -> None:
+    return None

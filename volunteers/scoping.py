@@ -1,0 +1,97 @@
+"""Who may reach which volunteers row (registered with `aidcases.access` in apps.py).
+
+County-level roles: everything. Township officer: what hangs on their township — a team
+by its area; a pairing, visit or follow-up by the cared-for person's area or by its
+team's area; a volunteer by home area or by membership of one of the township's teams.
+Team leader: only the teams they lead and what hangs on them (and follow-ups they own).
+Anyone else: nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db.models import Q
+
+from aidcases import access
+from aidcases.models import User
+
+NOTHING = Q(pk__in=[])
+
+
+def _rule(
+    *,
+    township: Callable[[str], Q],
+    leader: Callable[[User], Q],
+) -> Callable[[User], Q]:
+    def rule(user: User) -> Q:
+        if access.sees_everything(user):
+            return Q()
+        if user.area_id is None:
+            return NOTHING
+        if user.role == User.Role.TEAM_LEADER:
+            return leader(user)
+        if user.role == User.Role.TOWNSHIP_OFFICER:
+            return township(user.area.path)
+        return NOTHING
+
+    return rule
+
+
+def _volunteer_township(path: str) -> Q:
+    from volunteers.models import Membership
+
+    members = Membership.objects.filter(team__area__path__startswith=path).values("volunteer_id")
+    return Q(area__path__startswith=path) | Q(pk__in=members)
+
+
+def _volunteer_leader(user: User) -> Q:
+    from volunteers.models import Membership
+
+    return Q(pk__in=Membership.objects.filter(team__leader=user).values("volunteer_id"))
+
+
+def register() -> None:
+    from volunteers import models as m
+
+    def via_team(prefix: str) -> Callable[[User], Q]:
+        return _rule(
+            township=lambda path: Q(**{f"{prefix}area__path__startswith": path}),
+            leader=lambda user: Q(**{f"{prefix}leader": user}),
+        )
+
+    access.register_scope(m.Team, via_team(""))
+    access.register_scope(m.Membership, via_team("team__"))
+    access.register_scope(m.Activity, via_team("team__"))
+    access.register_scope(m.ActivityPhoto, via_team("activity__team__"))
+    access.register_scope(
+        m.Volunteer, _rule(township=_volunteer_township, leader=_volunteer_leader)
+    )
+    case_or_team = _rule(
+        township=lambda path: (
+            Q(case__person__area__path__startswith=path) | Q(team__area__path__startswith=path)
+        ),
+        leader=lambda user: Q(team__leader=user),
+    )
+    access.register_scope(m.Pairing, case_or_team)
+    access.register_scope(m.Visit, case_or_team)
+    access.register_scope(
+        m.PairingVolunteer,
+        _rule(
+            township=lambda path: (
+                Q(pairing__case__person__area__path__startswith=path)
+                | Q(pairing__team__area__path__startswith=path)
+            ),
+            leader=lambda user: Q(pairing__team__leader=user),
+        ),
+    )
+    access.register_scope(
+        m.FollowUp,
+        _rule(
+            township=lambda path: (
+                Q(case__person__area__path__startswith=path)
+                | Q(visit__team__area__path__startswith=path)
+            ),
+            leader=lambda user: Q(visit__team__leader=user) | Q(owner=user),
+        ),
+    )

@@ -1,0 +1,3 @@
+"""Services: pairings."""
+
+__all__: list[str] = []

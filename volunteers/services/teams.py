@@ -1,0 +1,3 @@
+"""Services: teams."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Services: visits."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""URLs: pairings."""
+
+urlpatterns: list = []

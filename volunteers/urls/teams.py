@@ -1,0 +1,3 @@
+"""URLs: teams."""
+
+urlpatterns: list = []

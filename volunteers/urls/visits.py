@@ -1,0 +1,3 @@
+"""URLs: visits."""
+
+urlpatterns: list = []
