@@ -1,0 +1,1 @@
+"""Forms of the volunteers app, one module per concern."""
