@@ -67,6 +67,11 @@ _ID_TAIL_RE = re.compile(r"^(\d{4}|\d{5}[\dx])$|^\d{3}x$")
 _PHONE_TAIL_RE = re.compile(r"^\d{4}$")
 
 
+def is_phone_tail(query: str) -> bool:
+    """A normalised query that may be the last 4 digits of a phone number."""
+    return bool(_PHONE_TAIL_RE.match(query))
+
+
 def is_id_tail(query: str) -> bool:
     """A normalised query that may be the last 4 or 6 characters of an ID number."""
     return bool(_ID_TAIL_RE.match(query))
@@ -83,7 +88,7 @@ def query_tokens(query: str, *, id_tails: bool) -> list[str]:
     tokens = [query[:MAX_TOKEN]]
     if id_tails and is_id_tail(query):
         tokens.append(pii.tail_token("id", query))
-    if _PHONE_TAIL_RE.match(query):
+    if is_phone_tail(query):
         tokens.append(pii.tail_token("phone", query))
     return tokens
 

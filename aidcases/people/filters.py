@@ -157,6 +157,12 @@ class PersonFilter(django_filters.FilterSet):
     # whole ID number typed into the search box (job params and audit rows
     # must not hold clear ID numbers).
     idh = django_filters.CharFilter(field_name="id_number_hash", widget=forms.HiddenInput, label="")
+    # A tail typed into the search box (ID 4/6, phone 4), as the keyed-hash tokens it
+    # searches by: what an export stores instead of the tail itself. Applied together in
+    # `filter_queryset` (either token matches), the ID one only for a role that may
+    # search by ID tail at the time the export runs.
+    qid = django_filters.CharFilter(method="filter_by_token", widget=forms.HiddenInput, label="")
+    qphone = django_filters.CharFilter(method="filter_by_token", widget=forms.HiddenInput, label="")
     township = django_filters.ModelChoiceFilter(
         label=_("乡(镇)"),
         queryset=Area.objects.none(),
@@ -265,6 +271,17 @@ class PersonFilter(django_filters.FilterSet):
             queryset, value, id_tails=self.user.has_perm("aidcases.reveal_id_number")
         )
 
+    def filter_by_token(self, queryset, name, value):
+        return queryset  # qid and qphone are one OR condition: see filter_queryset
+
+    def _tail_tokens(self, data: dict) -> list[str] | None:
+        if not (data.get("qid") or data.get("qphone")):
+            return None
+        tokens = [data["qphone"]] if data.get("qphone") else []
+        if data.get("qid") and self.user.has_perm("aidcases.reveal_id_number"):
+            tokens.append(data["qid"])
+        return tokens
+
     def filter_subtree(self, queryset, name, value):
         return queryset.filter(area__path__startswith=value.path)
 
@@ -301,6 +318,9 @@ class PersonFilter(django_filters.FilterSet):
             return queryset.none()
         data = self.form.cleaned_data
         queryset = super().filter_queryset(queryset)
+        tokens = self._tail_tokens(data)
+        if tokens is not None:
+            queryset = queryset.filter(search_tokens__overlap=tokens)
         condition = self._case_condition(data)
         if condition is not None:
             matching = AidCase.objects.filter(

@@ -180,7 +180,8 @@ def person_village_options(request: HttpRequest) -> HttpResponse:
 def export_params_from(data: QueryDict, id_query_hash: str | None = None) -> dict[str, list[str]]:
     """The list's filters as job params. A whole ID number typed into the search
     box (or the list's session token for one, `id_query_hash`) becomes its keyed
-    hash: job params and audit rows hold no clear IDs."""
+    hash, and an ID or phone tail its tail tokens: job params and audit rows hold no
+    clear IDs, phones or tails of them."""
     params: dict[str, list[str]] = {}
     for name in PersonFilter.param_names():
         values = [v.strip() for v in data.getlist(name) if v.strip()]
@@ -193,6 +194,14 @@ def export_params_from(data: QueryDict, id_query_hash: str | None = None) -> dic
     elif id_query_hash:
         params.pop("q", None)
         params["idh"] = [id_query_hash]
+    elif search.is_id_tail(query) or search.is_phone_tail(query):
+        # A tail is as personal as the number it ends: store the tokens it searches by.
+        # (Digits never match a name token, so the tokens alone give the same rows.)
+        params.pop("q")
+        if search.is_id_tail(query):
+            params["qid"] = [pii.tail_token("id", query)]
+        if search.is_phone_tail(query):
+            params["qphone"] = [pii.tail_token("phone", query)]
     return params
 
 

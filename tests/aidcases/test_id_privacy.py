@@ -437,3 +437,52 @@ def test_exporting_a_whole_id_search_keeps_it_out_of_the_job(client_for, officer
     job = Job.objects.get(kind="people_export")
     assert number not in str(job.params)
     assert job.params["filters"]["idh"] == [pii.id_hash(number)]
+
+
+def _export_after_search(client, query, capture):
+    with capture(execute=True):
+        client.post(reverse("person_export"), {"q": query})
+    return Job.objects.get(kind="people_export")
+
+
+def test_exporting_an_id_tail_search_stores_no_tail_and_exports_the_same_rows(
+    client_for, county_staff, village_a, django_capture_on_commit_callbacks
+):
+    number = make_id_number(date(2010, 3, 4), female=True)
+    make_person(village_a, name="孙丽", id_number=number)
+    make_person(village_a, name="周强")
+    client = client_for(county_staff)
+    tail = number[-4:]
+    listed = list(client.get(URL, {"q": tail}).context["page"].object_list)
+    job = _export_after_search(client, tail, django_capture_on_commit_callbacks)
+    assert job.state == Job.State.SUCCEEDED, job.error
+    event = AuditEvent.objects.get(verb="person.export")
+    assert tail not in str(job.params) and tail not in str(event.details)
+    assert job.params["filters"]["qid"] == [pii.tail_token("id", tail)]
+    with job.result_file.open("rb") as f:
+        rows = list(load_workbook(f, read_only=True).active.iter_rows(values_only=True))[2:]
+    assert [r[1] for r in rows] == [p.name for p in listed] == ["孙丽"]
+
+
+def test_stored_tail_tokens_find_id_tails_only_for_a_role_that_may_search_them(
+    officer_a, leader, village_a
+):
+    from django.http import QueryDict
+
+    from aidcases import selectors
+    from aidcases.people.filters import PersonFilter
+
+    number = make_id_number(date(2010, 3, 4))
+    make_person(village_a, name="孙丽", id_number=number)
+    make_person(village_a, name="周强", phone=f"1381234{number[-4:]}")
+    tail = number[-4:]
+    data = QueryDict(mutable=True)
+    data.update({"qid": pii.tail_token("id", tail), "qphone": pii.tail_token("phone", tail)})
+
+    def names(user):
+        found = PersonFilter(data, queryset=selectors.people_for(user=user), user=user).qs
+        return sorted(p.name for p in found)
+
+    assert names(officer_a) == ["周强", "孙丽"]
+    # a role that may not search by ID tail (or lost the right before the job ran)
+    assert names(leader) == ["周强"]
