@@ -170,18 +170,13 @@ def pairing_teams_for(*, user: User) -> QuerySet[Team]:
 
 
 def team_current_members(*, team: Team) -> QuerySet[Volunteer]:
-    """The team's current members, the captain first."""
-    return (
-        Volunteer.objects.filter(
-            Exists(
-                Membership.objects.filter(
-                    team=team, volunteer=OuterRef("pk"), ended_on__isnull=True
-                )
-            ),
-            is_active=True,
-        )
-        .order_by("name_sort", "id")
-    )
+    """The team's current members, by name."""
+    return Volunteer.objects.filter(
+        Exists(
+            Membership.objects.filter(team=team, volunteer=OuterRef("pk"), ended_on__isnull=True)
+        ),
+        is_active=True,
+    ).order_by("name_sort", "id")
 
 
 def pairings_of_person(*, person: Person, user: User) -> list[Pairing]:
@@ -203,4 +198,3 @@ def pairings_of_person(*, person: Person, user: User) -> list[Pairing]:
 
 def unpaired_count(*, user: User) -> int:
     return unpaired_cases(user=user).order_by().count()
-

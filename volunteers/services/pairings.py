@@ -60,7 +60,9 @@ _STATE_REFUSALS = {
     "confirm_volunteers": gettext_lazy("只有“待志愿者确认”的结对才能登记志愿者确认。"),
     "confirm_person": gettext_lazy("志愿者确认之后才能登记对象（本人或监护人）确认。"),
     "end": gettext_lazy("只有结对中的帮扶才能结束。"),
-    "cancel": gettext_lazy("只有尚未生效的结对（待志愿者确认、待对象确认）才能撤销；结对中的请办理结束。"),
+    "cancel": gettext_lazy(
+        "只有尚未生效的结对（待志愿者确认、待对象确认）才能撤销；结对中的请办理结束。"
+    ),
     "set_volunteers": gettext_lazy("已结束或已撤销的结对不能再调整志愿者。"),
 }
 
@@ -175,8 +177,10 @@ def pairing_propose(
     if not Team.objects.filter(access.scope_q(Team, acting_user), pk=team.pk).exists():
         raise PermissionDenied
     # Lock the case: two officers proposing at once meet here, not in the constraint.
-    case = AidCase.objects.select_for_update(of=("self",)).select_related("person__area").get(
-        pk=case.pk
+    case = (
+        AidCase.objects.select_for_update(of=("self",))
+        .select_related("person__area")
+        .get(pk=case.pk)
     )
     if case.status != AidCase.Status.OPEN:
         raise ValidationError({"case": _("该档案已结案，不能再结对。")})
@@ -194,9 +198,7 @@ def pairing_propose(
     if Pairing.objects.filter(case=case, team=team, state__in=Pairing.OPEN_STATES).exists():
         raise ValidationError({"team": clash})
     with acting(acting_user):
-        pairing = Pairing(
-            case=case, team=team, proposed_on=proposed_on, proposed_by=acting_user
-        )
+        pairing = Pairing(case=case, team=team, proposed_on=proposed_on, proposed_by=acting_user)
         pairing.full_clean(exclude=["proposed_by"], validate_constraints=False)
         try:
             with transaction.atomic():
@@ -204,8 +206,7 @@ def pairing_propose(
         except IntegrityError as exc:  # a proposal made meanwhile by someone else
             raise ValidationError({"team": clash}) from exc
         PairingVolunteer.objects.bulk_create(
-            PairingVolunteer(pairing=pairing, volunteer=v, is_lead=v.pk == lead.pk)
-            for v in chosen
+            PairingVolunteer(pairing=pairing, volunteer=v, is_lead=v.pk == lead.pk) for v in chosen
         )
         _audit(
             acting_user,
@@ -374,9 +375,7 @@ def pairing_set_volunteers(
             PairingVolunteer(pairing=pairing, volunteer_id=pk, confirmed_on=joined_confirmed)
             for pk in added
         )
-        PairingVolunteer.objects.filter(pairing=pairing, volunteer_id=lead.pk).update(
-            is_lead=True
-        )
+        PairingVolunteer.objects.filter(pairing=pairing, volunteer_id=lead.pk).update(is_lead=True)
         _audit(
             acting_user,
             "pairing.set_volunteers",

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from aidcases import selectors as hub_selectors
@@ -42,11 +43,11 @@ STEP_FORMS = {
     "set_volunteers": SetVolunteersForm,
 }
 STEP_TITLES = {
-    "confirm_volunteers": _("登记志愿者确认"),
-    "confirm_person": _("登记对象确认"),
-    "end": _("结束结对"),
-    "cancel": _("撤销结对"),
-    "set_volunteers": _("调整志愿者"),
+    "confirm_volunteers": gettext_lazy("登记志愿者确认"),
+    "confirm_person": gettext_lazy("登记对象确认"),
+    "end": gettext_lazy("结束结对"),
+    "cancel": gettext_lazy("撤销结对"),
+    "set_volunteers": gettext_lazy("调整志愿者"),
 }
 
 
@@ -309,7 +310,8 @@ def pairing_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         # The state has moved on (another officer, another tab): back to the page.
         messages.warning(
             request,
-            _("这一步现在不能办理：结对当前为“%(state)s”。") % {"state": pairing.get_state_display()},
+            _("这一步现在不能办理：结对当前为“%(state)s”。")
+            % {"state": pairing.get_state_display()},
         )
         return redirect("pairing_detail", pk=pairing.pk)
     if request.method == "GET":
