@@ -355,7 +355,9 @@ def validate(
     wanted = sorted(set(hashes.values()))
     for start in range(0, len(wanted), 5_000):
         for person in Person.objects.filter(
-            id_number_hash__in=wanted[start : start + 5_000], merged_into__isnull=True, **in_township
+            id_number_hash__in=wanted[start : start + 5_000],
+            merged_into__isnull=True,
+            **in_township,
         ):
             by_hash[person.id_number_hash] = person
     names = {
@@ -374,9 +376,9 @@ def validate(
     cases_by_person: dict[int, list[AidCase]] = {}
     found = sorted(person_ids)
     for start in range(0, len(found), 5_000):
-        for case in AidCase.objects.filter(person_id__in=found[start : start + 5_000]).select_related(
-            "person__area"
-        ):
+        for case in AidCase.objects.filter(
+            person_id__in=found[start : start + 5_000]
+        ).select_related("person__area"):
             cases_by_person.setdefault(case.person_id, []).append(case)
 
     # Teams of the township and their current members.
@@ -447,9 +449,7 @@ def validate(
                 issues.append(importing.Issue(line, "身份证号码", str(NOT_FOUND)))
             elif not person.is_active:
                 issues.append(
-                    importing.Issue(
-                        line, "被帮扶人", _("此人的档案已停用，请先在一人一档页面恢复")
-                    )
+                    importing.Issue(line, "被帮扶人", _("此人的档案已停用，请先在一人一档页面恢复"))
                 )
         elif line not in bad_id and values.get("name"):
             matches = by_name.get(values["name"], [])
@@ -462,7 +462,10 @@ def validate(
                     importing.Issue(
                         line,
                         "被帮扶人",
-                        _("本乡(镇)有 %(n)d 名叫“%(name)s”的帮扶对象，无法确定是哪一位，请填写身份证号码")
+                        _(
+                            "本乡(镇)有 %(n)d 名叫“%(name)s”的帮扶对象，无法确定是哪一位，"
+                            "请填写身份证号码"
+                        )
                         % {"n": len(matches), "name": values["name"]},
                     )
                 )
@@ -589,9 +592,7 @@ def commit(plan: Plan, user: User, *, progress: Progress | None = None) -> impor
         progress(len(entries), len(entries), _("导入完成"))
     return importing.Result(
         counts=plan.counts,
-        notes=plan_notes(
-            outcome.new_teams, outcome.new_volunteers, outcome.follow_ups, done=True
-        ),
+        notes=plan_notes(outcome.new_teams, outcome.new_volunteers, outcome.follow_ups, done=True),
         rows=plan.rows,
     )
 

@@ -45,8 +45,11 @@ def team_a(township_a):
     return team
 
 
-def row(person, when, *, n=1, team=TEAM, visitors="张青", cares=("安全", "良好", "整洁", "血压偏高", ""),
-        action="打扫卫生", notes=""):  # fmt: skip
+CARES = ("安全", "良好", "整洁", "血压偏高", "")
+
+
+def row(person, when, *, n=1, team=TEAM, visitors="张青", cares=CARES, action="打扫卫生",
+        notes=""):  # fmt: skip
     return [n, when, person.name, pii.decrypt(person.id_number_encrypted) if person else "",
             team, visitors, *cares, action, notes]  # fmt: skip
 
@@ -121,7 +124,16 @@ def test_every_common_date_form_is_read(tmp_path, officer_a, township_a, wang, t
 def test_header_synonyms_and_a_file_without_id_column_match_by_unique_name(
     tmp_path, officer_a, township_a, wang, team_a
 ):
-    header = ["服务时间", "姓名", "服务队", "志愿者", "急难愁盼", "走访方式", "是否见到本人", "备注"]
+    header = [
+        "服务时间",
+        "姓名",
+        "服务队",
+        "志愿者",
+        "急难愁盼",
+        "走访方式",
+        "是否见到本人",
+        "备注",
+    ]
     rows = [[day(3).isoformat(), "王老汉", TEAM, "张青，李新", "", "电话", "否", "外出就医"]]
     path = write_roster(tmp_path / "a.xlsx", header, rows)
 
@@ -422,7 +434,9 @@ def test_officer_a_cannot_import_into_township_b(
 def test_county_staff_picks_a_township(client_for, county_staff, township_a, township_b):
     html = client_for(county_staff).get(reverse("import_start", args=["visits"])).content.decode()
 
-    assert "城关镇" in html and "东冶乡" in html and "disabled" not in html.split("township")[1][:200]
+    assert (
+        "城关镇" in html and "东冶乡" in html and "disabled" not in html.split("township")[1][:200]
+    )
 
 
 def test_team_leader_may_not_import_visits(client_for, leader):

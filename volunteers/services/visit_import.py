@@ -103,7 +103,8 @@ def visits_import(
                 visit.clean_fields(exclude=["case", "team", "entered_by", "photos"])
             except ValidationError as exc:
                 raise ValidationError(
-                    _("第%(line)d行：%(problem)s") % {"line": entry.line, "problem": exc.messages[0]}
+                    _("第%(line)d行：%(problem)s")
+                    % {"line": entry.line, "problem": exc.messages[0]}
                 ) from exc
             visits.append(visit)
         for chunk in _chunks(visits):
@@ -287,4 +288,3 @@ def _new_volunteers(
     )
     outcome.new_volunteers = keys
     return dict(zip(keys, volunteers, strict=True))
-
