@@ -133,7 +133,8 @@ def team_name(raw: Any) -> str:
 
 
 def team_key(name: str) -> str:
-    return re.sub(r"\s+", "", name)
+    """A registered team's name as the file's names are read (no spaces)."""
+    return "".join(name.split())
 
 
 CARE_SYNONYMS = {
@@ -338,19 +339,13 @@ def validate(
     in_township = {"area__path__startswith": township.path}
 
     # Persons: by ID number (keyed hash), else by name unique in the township.
+    # A number found registered is valid: only the others are parsed, for a precise message.
     hashes: dict[int, str] = {}
     bad_id: set[int] = set()
     for row in rows:
         number = row.values.get("id_number")
-        if not number:
-            continue
-        try:
-            pii.parse_id_number(number)
-        except ValidationError as exc:
-            report.add(row.line, "身份证号码", exc.messages[0])
-            bad_id.add(row.line)
-            continue
-        hashes[row.line] = pii.id_hash(number)
+        if number:
+            hashes[row.line] = pii.id_hash(number)
     by_hash: dict[str, Person] = {}
     wanted = sorted(set(hashes.values()))
     for start in range(0, len(wanted), 5_000):
@@ -360,6 +355,14 @@ def validate(
             **in_township,
         ):
             by_hash[person.id_number_hash] = person
+    for row in rows:
+        if row.line in hashes and hashes[row.line] not in by_hash:
+            try:
+                pii.parse_id_number(row.values["id_number"])
+            except ValidationError as exc:
+                report.add(row.line, "身份证号码", exc.messages[0])
+                bad_id.add(row.line)
+                del hashes[row.line]
     names = {
         row.values["name"]
         for row in rows
@@ -416,7 +419,7 @@ def validate(
         who = values.get("id_number") or values.get("name")
         if not who or values.get("date") is None or not values.get("team"):
             return None
-        return (who, values["date"], team_key(values["team"]))
+        return (who, values["date"], values["team"])
 
     report.extend(importing.find_duplicates(rows, same_visit, label="被帮扶人"))
     example = (SPEC.column("name").example, SPEC.column("date").example)
@@ -491,10 +494,10 @@ def validate(
                 )
 
         report.extend(issues)
-        if row.errors or issues:
+        if row.errors or issues or line in bad_id or person is None:
             continue
 
-        name_of_team = team_key(values["team"])
+        name_of_team = values["team"]
         team = teams.get(name_of_team)
         visitor_names = values.get("visitors") or []
         if team is not None and (case.pk, visit_date, team.pk) in recorded:

@@ -453,3 +453,15 @@ def test_template_download_has_the_columns(client_for, officer_a):
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     header = [c.value for c in book.active[2]]
     assert "走访日期*" in header and "被帮扶人*" in header and "急难愁盼" in header
+
+
+def test_a_malformed_id_number_says_what_is_wrong_with_it(
+    tmp_path, officer_a, township_a, wang, team_a
+):
+    bad = [1, day(5), "王老汉", "14990119500517001", TEAM, "张青"]
+    path = write_roster(tmp_path / "a.xlsx", HEADER, [bad])
+
+    found = errors(check(path, township_a, officer_a))
+
+    assert len(found) == 1 and found[0].startswith("第4行 [身份证号码]")
+    assert "本乡(镇)没有登记此人" not in found[0]
