@@ -7,7 +7,7 @@ server and is kept between runs, so only the first run pays for generation.
     python -m benchmarks pages walk      # only some parts (printed, results.md untouched)
 
 Parts: `pages` (the scenarios' pages), `walk` (every GET URL pattern as a county
-user and a township officer), `imports` (engine and people import timings).
+user and a township officer), `imports` (engine, people and visit import timings).
 """
 
 from __future__ import annotations
@@ -73,13 +73,15 @@ def main(argv: list[str]) -> int:
         report.append("")
         print("\n".join(report[-3:]), flush=True)
     if "imports" in parts:
-        from benchmarks import bench_importing, bench_people_import
+        from benchmarks import bench_importing, bench_people_import, bench_visit_import
 
         report.append("## imports")
         rate = bench_importing.main()
         report.append(f"- import engine `read`: {rate:,.0f} rows/s (10,000 rows x 15 columns)")
         for label, seconds in bench_people_import.main(setup=False):
             report.append(f"- people import, {label}: {seconds:.1f} s")
+        for label, seconds in bench_visit_import.main(setup=False):
+            report.append(f"- visit import, {label}: {seconds:.1f} s")
         report.append("")
     text = "\n".join(report)
     print(text)
