@@ -28,7 +28,7 @@ class AreaMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 class LeaderChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        name = obj.get_full_name() or obj.username
+        name = obj.full_name or obj.username
         return f"{name}（{obj.area.name if obj.area_id else '—'}）"
 
 
