@@ -29,7 +29,11 @@ from django.db import connection  # noqa: E402
 
 from benchmarks import harness  # noqa: E402
 
-SCENARIOS = ["benchmarks.scenarios_foundation", "benchmarks.scenarios_registry"]
+SCENARIOS = [
+    "benchmarks.scenarios_foundation",
+    "benchmarks.scenarios_registry",
+    "benchmarks.scenarios_volunteers",
+]
 PARTS = ("pages", "walk", "imports")
 
 

@@ -234,6 +234,53 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
     )
 
 
+def pages() -> list[tuple[str, str, object]]:
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from benchmarks import scenarios_registry
+    from volunteers.models import Team
+
+    users, township = scenarios_registry.walk_users()
+    admin, officer = users["county"], users["township officer"]
+    leader = User.objects.get(username="bench_leader")
+    biggest = (
+        Team.objects.filter(area=township)
+        .annotate(n=Count("pairings"))
+        .order_by("-n")
+        .values_list("pk", "n")
+        .first()
+    )
+    persons = township.path
+    from aidcases.models import Person
+
+    in_township = Person.objects.filter(area__path__startswith=persons).count()
+    return [
+        ("team list (county)", reverse("team_list"), admin),
+        ("team list (township officer)", reverse("team_list"), officer),
+        (f"team page ({biggest[1]} pairings)", reverse("team_detail", args=[biggest[0]]), admin),
+        ("volunteer list (county)", reverse("volunteer_list"), admin),
+        ("pairing worklist (township officer)", reverse("pairing_list"), officer),
+        ("pairing worklist (county)", reverse("pairing_list"), admin),
+        ("visit list (county)", reverse("visit_list"), admin),
+        ("visit list (township officer)", reverse("visit_list"), officer),
+        ("visit list (team leader)", reverse("visit_list"), leader),
+        ("follow-up list (township officer)", reverse("follow_up_list"), officer),
+        ("follow-up list (county)", reverse("follow_up_list"), admin),
+        (
+            f"coverage grid, township of {in_township:,} persons (officer)",
+            reverse("visit_coverage"),
+            officer,
+        ),
+        (
+            "coverage grid, same township (county)",
+            reverse("visit_coverage") + f"?township={township.pk}",
+            admin,
+        ),
+        ("home (township officer, volunteer cards)", "/", officer),
+    ]
+
+
 def _sizes() -> dict:
     tables = {
         "teams": "volunteers_team",

@@ -74,6 +74,31 @@ def samples(township) -> dict[str, Callable[[], dict | None]]:
         "left_behind_profile_edit": lambda: first(cases.filter(category="left_behind"), case_pk=pk),
         "import_start": lambda: {"kind": "people"},
         "import_template": lambda: {"kind": "people"},
+        **_volunteer_samples(township, first, pk),
+    }
+
+
+def _volunteer_samples(township, first, pk) -> dict[str, Callable[[], dict | None]]:
+    from volunteers.models import Activity, FollowUp, Pairing, Team, Visit, Volunteer
+
+    inside = township.path
+    teams = Team.objects.filter(area__path__startswith=inside).order_by("pk")
+    volunteers = Volunteer.objects.filter(area__path__startswith=inside).order_by("pk")
+    pairings = Pairing.objects.filter(team__area__path__startswith=inside).order_by("pk")
+    visits = Visit.objects.filter(team__area__path__startswith=inside).order_by("-pk")
+    follow_ups = FollowUp.objects.filter(case__person__area__path__startswith=inside)
+    activities = Activity.objects.filter(team__area__path__startswith=inside).order_by("-pk")
+    return {
+        "team_detail": lambda: first(teams, pk=pk),
+        "team_edit": lambda: first(teams, pk=pk),
+        "team_member_add": lambda: first(teams, pk=pk),
+        "activity_create": lambda: first(teams, pk=pk),
+        "activity_detail": lambda: first(activities, pk=pk),
+        "volunteer_detail": lambda: first(volunteers, pk=pk),
+        "volunteer_edit": lambda: first(volunteers, pk=pk),
+        "pairing_detail": lambda: first(pairings, pk=pk),
+        "visit_detail": lambda: first(visits, pk=pk),
+        "follow_up_detail": lambda: first(follow_ups.order_by("pk"), pk=pk),
     }
 
 
