@@ -10,11 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from aidcases.models import AidCase, Attachment, AuditEvent
 from tests.factories import make_person
-from tests.volunteers.test_visits_world import TODAY, photo, tekun_cares, vw  # noqa: F401
+from tests.volunteers import test_visits_world as world
+from tests.volunteers.test_visits_world import TODAY, photo, tekun_cares
 from volunteers import services
 from volunteers.models import FollowUp, Visit
 
 pytestmark = pytest.mark.django_db
+vw = world.vw
 
 
 def record(user, case, team, **kw):
@@ -47,7 +49,8 @@ def test_photos_are_stored_as_the_persons_photo_attachments(vw, leader):
     visit = record(leader, vw.tekun, vw.team, photos=[photo(), photo("b.jpg", "red")])
     photos = list(visit.photos.all())
     assert len(photos) == 2
-    assert all(p.person_id == vw.tekun.person_id and p.kind == Attachment.Kind.PHOTO for p in photos)
+    assert all(p.person_id == vw.tekun.person_id for p in photos)
+    assert all(p.kind == Attachment.Kind.PHOTO for p in photos)
     assert all(p.case_id == vw.tekun.pk for p in photos)
 
 

@@ -53,9 +53,7 @@ def vw(db, monkeypatch, township_a, township_b, village_a, village_b, leader, of
     bob = make_volunteer(village_a, name="王红", team=team)
     outsider = make_volunteer(village_a, name="赵外")
     tekun = make_person(village_a, name="张大山", category=AidCase.Category.TEKUN).cases.get()
-    child = make_person(
-        village_a, name="刘小雨", category=AidCase.Category.LEFT_BEHIND
-    ).cases.get()
+    child = make_person(village_a, name="刘小雨", category=AidCase.Category.LEFT_BEHIND).cases.get()
     make_pairing(tekun, team, [alice, bob], started_on=date(2026, 1, 5))
     make_pairing(child, team, [alice], started_on=date(2026, 1, 5))
     team_b = make_team(township_b, name="东冶乡服务队")
