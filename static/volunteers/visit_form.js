@@ -52,9 +52,11 @@
     var category = chosen ? chosen.getAttribute("data-category") : "";
     var blocks = form.querySelectorAll(".visit-block");
     if (blocks.length < 2) return;
+    // Until a person is chosen neither block applies: a hint instead of two long blocks.
     each(blocks, function (b) {
-      toggle(b, !category || b.getAttribute("data-block") === category);
+      toggle(b, !!category && b.getAttribute("data-block") === category);
     });
+    toggle(document.getElementById("pick-hint"), !category);
   }
 
   function showTeamMembers() {
