@@ -64,6 +64,20 @@ FOLLOW_UPS_SECTION = archive.Section(
 )
 
 
+def _cached(user: User, name: str, compute):
+    """Counts over a whole county are dear: the home page shows a figure at most a minute
+    old, per scope (a team leader's scope is their own)."""
+    from django.core.cache import cache
+
+    if access.sees_everything(user):
+        scope = "all"
+    elif user.role == User.Role.TEAM_LEADER:
+        scope = f"leader:{user.pk}"
+    else:
+        scope = user.area.path if user.area_id else "none"
+    return cache.get_or_set(f"dashboard:{name}:{scope}", compute, timeout=60)
+
+
 def visits_card(user: User):
     from volunteers.selectors import visits as selectors
 
@@ -73,7 +87,9 @@ def visits_card(user: User):
     start = selectors.quarter_start(today)
     return {
         "title": _("本季度走访人次"),
-        "value": selectors.visits_this_quarter(user=user, today=today),
+        "value": _cached(
+            user, "visits", lambda: selectors.visits_this_quarter(user=user, today=today)
+        ),
         "note": _("%(start)s 起") % {"start": start.strftime("%Y-%m-%d")},
         "url": reverse("visit_list") + f"?date_from={start.isoformat()}",
     }
@@ -86,7 +102,11 @@ def overdue_card(user: User):
         return None
     return {
         "title": _("逾期未走访"),
-        "value": selectors.overdue_count(user=user, today=timezone.localdate()),
+        "value": _cached(
+            user,
+            "overdue_visits",
+            lambda: selectors.overdue_count(user=user, today=timezone.localdate()),
+        ),
         "note": _("特困每季度、留守儿童每月至少走访一次"),
         "url": reverse("visit_due") + "?state=overdue",
     }

@@ -135,9 +135,17 @@ def visit_list(
         qs = qs.filter(date__lte=date_to)
     if not_seen:
         qs = qs.filter(seen_in_person=False)
-    return qs.annotate(
-        flagged=Count("follow_ups", distinct=True),
-    ).order_by("-date", "-id")
+    # a correlated count per shown row, not a GROUP BY over every visit of the list
+    follow_ups = (
+        FollowUp.objects.filter(visit=OuterRef("pk"))
+        .order_by()
+        .values("visit")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(flagged=Subquery(follow_ups, output_field=IntegerField())).order_by(
+        "-date", "-id"
+    )
 
 
 def visit_for_user_or_404(*, user: User, pk) -> Visit:
