@@ -35,13 +35,15 @@ def attachment_add(
     title: str,
     case: AidCase | None = None,
     set_as_photo: bool = False,
+    permission: str = "aidcases.change_person",
 ) -> Attachment:
     """Check, clean and store one upload for a person; audited "attachment.add".
 
     Raises ValidationError (Chinese messages, keyed "file"/"kind"/"case") for
-    anything we refuse.
+    anything we refuse. `permission`: what the caller's write needs instead of
+    editing the person (a leaf app's own, e.g. recording a visit with photos).
     """
-    require_perm(acting_user, "aidcases.change_person")
+    require_perm(acting_user, permission)
     require_area(acting_user, person.area)
     if person.merged_into_id:
         raise file_error(_("该记录已合并到另一条记录，请到合并后的记录上传附件。"), "merged")

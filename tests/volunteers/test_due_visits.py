@@ -1,0 +1,117 @@
+"""Due visits: anchor + interval, states at quarter and month edges (frozen dates)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from aidcases.models import AidCase
+from tests.factories import make_person
+from tests.volunteers import test_visits_world as world
+from tests.volunteers.factories import make_visit
+from tests.volunteers.test_visits_world import freeze
+from volunteers.models import Pairing
+from volunteers.selectors.visits import DueState, due_visits
+
+pytestmark = pytest.mark.django_db
+vw = world.vw
+
+
+def due(user, case, today):
+    return due_visits(user=user, today=today).get(pk=case.pk)
+
+
+@pytest.mark.parametrize(
+    "today,state",
+    [
+        (date(2026, 2, 20), DueState.OK),  # 8 days before Feb 28
+        (date(2026, 2, 21), DueState.UPCOMING),  # 7 days before
+        (date(2026, 2, 27), DueState.UPCOMING),
+        (date(2026, 2, 28), DueState.DUE),  # Jan 31 + 1 month = Feb 28
+        (date(2026, 3, 7), DueState.DUE),  # the last day of grace
+        (date(2026, 3, 8), DueState.OVERDUE),
+    ],
+)
+def test_a_left_behind_child_seen_on_jan_31_is_due_on_feb_28(vw, officer_a, today, state):
+    make_visit(vw.child, day=date(2026, 1, 31), left_behind_kind="home")
+    row = due(officer_a, vw.child, today)
+    assert row.next_due == date(2026, 2, 28)
+    assert row.due_state == state
+
+
+@pytest.mark.parametrize(
+    "seen,today,state",
+    [
+        (date(2025, 11, 30), date(2026, 2, 28), DueState.DUE),  # Nov 30 + 3 months = Feb 28
+        (date(2025, 12, 31), date(2026, 3, 31), DueState.DUE),  # end of quarter to end
+        (date(2025, 12, 31), date(2026, 4, 8), DueState.OVERDUE),
+        (date(2026, 1, 1), date(2026, 3, 31), DueState.UPCOMING),  # due Apr 1
+    ],
+)
+def test_a_tekun_person_is_due_a_quarter_after_being_seen(vw, officer_a, seen, today, state):
+    make_visit(vw.tekun, day=seen)
+    row = due(officer_a, vw.tekun, today)
+    assert row.due_state == state
+
+
+def test_a_visit_without_seeing_the_person_does_not_move_the_anchor(vw, officer_a):
+    make_visit(vw.tekun, day=date(2026, 1, 10))
+    make_visit(
+        vw.tekun, day=date(2026, 4, 5), seen_in_person=False, not_seen_reason="外出", team=vw.team
+    )
+    row = due(officer_a, vw.tekun, date(2026, 4, 20))
+    assert row.anchor == date(2026, 1, 10)
+    assert row.due_state == DueState.OVERDUE
+
+
+def test_without_visits_the_active_pairings_start_then_the_case_opening_anchor(
+    vw, officer_a, village_a
+):
+    assert due(officer_a, vw.tekun, date(2026, 2, 1)).anchor == date(2026, 1, 5)  # pairing
+    loner = make_person(village_a, name="吴独居", category=AidCase.Category.TEKUN).cases.get()
+    AidCase.objects.filter(pk=loner.pk).update(opened_on=date(2025, 6, 1))
+    row = due(officer_a, loner, date(2026, 2, 1))
+    assert row.anchor == date(2025, 6, 1) and row.due_state == DueState.OVERDUE
+    Pairing.objects.filter(case=vw.tekun).update(state=Pairing.State.PROPOSED)
+    assert due(officer_a, vw.tekun, date(2026, 2, 1)).anchor == vw.tekun.opened_on
+
+
+def test_a_leader_sees_only_their_teams_cases_and_an_officer_only_their_township(
+    vw, leader, officer_a, officer_b, village_a
+):
+    make_person(village_a, name="郑未结", category=AidCase.Category.TEKUN)
+    today = date(2026, 11, 20)
+    leader_rows = {c.person.name for c in due_visits(user=leader, today=today)}
+    assert leader_rows == {"张大山", "刘小雨"}
+    assert "郑未结" in {c.person.name for c in due_visits(user=officer_a, today=today)}
+    assert {c.person.name for c in due_visits(user=officer_b, today=today)} == {"孙东冶"}
+
+
+def test_the_due_page_lists_overdue_in_constant_queries(
+    vw, officer_a, village_a, client_for, monkeypatch, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    freeze(monkeypatch, date(2026, 11, 20))
+    client = client_for(officer_a)
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(reverse("visit_due"), {"state": "overdue"})
+    assert page.content.decode().count('data-testid="due-row"') == 2  # paired in January
+    for i in range(12):
+        make_person(village_a, name=f"钟{i}号", category=AidCase.Category.TEKUN)
+    AidCase.objects.update(opened_on=date(2025, 1, 1))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("visit_due"), {"state": "overdue"})
+    assert page.content.decode().count('data-testid="due-row"') == 14
+
+
+def test_the_overdue_card_counts_what_the_due_page_lists(vw, officer_a, client_for, monkeypatch):
+    freeze(monkeypatch, date(2026, 11, 20))
+    make_visit(vw.tekun, day=date(2026, 11, 1))  # seen this month: ok
+    html = client_for(officer_a).get(reverse("home")).content.decode()
+    assert "逾期未走访" in html
+    card = html.split("逾期未走访")[1][:200]
+    assert ">1<" in card  # the 留守 child, unvisited since the January pairing
