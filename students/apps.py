@@ -13,7 +13,7 @@ class StudentsConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         import students.imports  # noqa: F401  (registers the student and left-behind rosters)
-        from aidcases import roles
+        from aidcases import context_processors, roles
         from aidcases.audit import register_verbs
         from aidcases.context_processors import register_nav
         from students import (
@@ -24,7 +24,13 @@ class StudentsConfig(AppConfig):
 
         archive.register_sections()
         people_filters.register()
-        register_nav("school_list", _("学校"), "aidcases.view_person", order=30)
+        register_nav(
+            "school_list",
+            _("学校"),
+            "aidcases.view_person",
+            order=30,
+            group=context_processors.PEOPLE,
+        )
         register_verbs({"school.create": _("新增学校"), "school.update": _("修改学校")})
         roles.register_app_permissions(
             "students",

@@ -97,6 +97,26 @@ def test_registered_navigation_entries_take_their_place(client_for, officer_a):
     assert nav.index("people_import") < nav.index("school_list") < nav.index("duplicate_review")
 
 
+def test_navigation_entries_of_one_group_share_a_dropdown(client_for, officer_a):
+    menu = client_for(officer_a).get("/").context["nav_menu"]
+    labels = [str(entry["label"]) for entry in menu]
+    assert labels[:3] == ["首页", "帮扶对象", "志愿服务"]
+    people = next(e for e in menu if str(e["label"]) == "帮扶对象")
+    assert [name for name, _label in people["entries"]] == [
+        "person_list",
+        "people_import",
+        "school_list",
+        "duplicate_review",
+    ]
+    volunteering = next(e for e in menu if str(e["label"]) == "志愿服务")
+    assert {"team_list", "pairing_list", "visit_list", "follow_up_list"} <= {
+        name for name, _label in volunteering["entries"]
+    }
+    # the officer's only 系统 entry (后台任务) is a plain link, not a one-item dropdown
+    system = client_for(officer_a).get("/").context["admin_nav_menu"]
+    assert system == [{"label": "后台任务", "url_name": "job_list", "active": False}]
+
+
 def test_leaf_apps_registered_their_role_permissions():
     for app_label in ("students", "disbursements", "volunteers"):
         assert roles.ROLE_PERMISSIONS[roles.Role.ADMIN][app_label] == roles.ALL_ACTIONS

@@ -78,10 +78,12 @@ _registered = False
 def register() -> None:
     global _registered
     from aidcases.audit import register_verbs
-    from aidcases.context_processors import register_nav
+    from aidcases.context_processors import VOLUNTEERING, register_nav
     from aidcases.dashboard import register_card
 
-    register_nav("pairing_list", _("结对帮扶"), "volunteers.view_pairing", order=50)
+    register_nav(
+        "pairing_list", _("结对帮扶"), "volunteers.view_pairing", order=51, group=VOLUNTEERING
+    )
     register_verbs(VERBS)
     archive.register(SECTION)
     if not _registered:  # ready() may run twice in tests; one card

@@ -29,11 +29,13 @@ def _quiet_teams_card(user):
 def register() -> None:
     import volunteers.team_roster  # noqa: F401  (registers the "team_roster" import kind)
     from aidcases.audit import register_verbs
-    from aidcases.context_processors import register_nav
+    from aidcases.context_processors import VOLUNTEERING, register_nav
     from aidcases.dashboard import register_card
 
-    register_nav("team_list", _("服务队"), "volunteers.view_team", order=50)
-    register_nav("volunteer_list", _("志愿者"), "volunteers.view_volunteer", order=52)
+    register_nav("team_list", _("服务队"), "volunteers.view_team", order=50, group=VOLUNTEERING)
+    register_nav(
+        "volunteer_list", _("志愿者"), "volunteers.view_volunteer", order=52, group=VOLUNTEERING
+    )
     register_verbs(
         {
             "team.create": _("新建服务队"),

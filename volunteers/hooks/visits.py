@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from aidcases import access, archive, dashboard
 from aidcases.audit import register_verbs
-from aidcases.context_processors import register_nav
+from aidcases.context_processors import VOLUNTEERING, register_nav
 from aidcases.models import Person, User
 
 ARCHIVE_VISITS = 20  # the newest visits shown on the archive page
@@ -141,8 +141,11 @@ def urgent_card(user: User):
 
 
 def register() -> None:
-    register_nav("visit_list", gettext_lazy("走访记录"), "volunteers.view_visit", order=55)
-    register_nav("follow_up_list", gettext_lazy("跟进事项"), "volunteers.view_followup", order=57)
+    for name, label, perm, order in (
+        ("visit_list", gettext_lazy("走访记录"), "volunteers.view_visit", 55),
+        ("follow_up_list", gettext_lazy("跟进事项"), "volunteers.view_followup", 57),
+    ):
+        register_nav(name, label, perm, order=order, group=VOLUNTEERING)
     register_verbs(
         {
             "visit.record": gettext_lazy("登记走访"),
