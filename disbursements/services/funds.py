@@ -110,7 +110,7 @@ def funding_source_create(
     publish_name: bool = False,
     notes: str = "",
 ) -> FundingSource:
-    require_perm(acting_user, "disbursements.add_fundingsource")
+    require_perm(acting_user, "disbursements.manage_funds")
     source = FundingSource(
         kind=kind,
         name=name.strip(),
@@ -128,7 +128,7 @@ def funding_source_create(
 
 @transaction.atomic
 def fund_create(*, acting_user: User, name: str, purpose: str = "", **restriction) -> Fund:
-    require_perm(acting_user, "disbursements.add_fund")
+    require_perm(acting_user, "disbursements.manage_funds")
     fund = Fund(name=name.strip(), purpose=purpose, **restriction)
     fund.full_clean()
     with acting(acting_user):
@@ -151,7 +151,7 @@ class FundEntryData:
 @transaction.atomic
 def fund_entry_create(*, acting_user: User, data: FundEntryData) -> FundEntry:
     """A draft entry: it counts for nothing until posted."""
-    require_perm(acting_user, "disbursements.add_fundentry")
+    require_perm(acting_user, "disbursements.manage_funds")
     if data.received_on > timezone.localdate():
         raise ValidationError({"received_on": _("到账日期不能晚于今天。")})
     entry = FundEntry(
@@ -179,7 +179,7 @@ def fund_entry_create(*, acting_user: User, data: FundEntryData) -> FundEntry:
 @transaction.atomic
 def fund_entry_post(*, acting_user: User, entry: FundEntry) -> FundEntry:
     """draft → posted: the money counts in the fund's income. Posting twice is refused."""
-    require_perm(acting_user, "disbursements.change_fundentry")
+    require_perm(acting_user, "disbursements.manage_funds")
     entry = FundEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.state != FundEntry.State.DRAFT:
         raise ValidationError(_("只有草稿状态的入账可以确认入账。"), code="not_draft")
@@ -209,7 +209,7 @@ def fund_entry_cancel(*, acting_user: User, entry: FundEntry, reason: str) -> Fu
     """A posted entry is corrected by a cancelling entry that points to it; the original
     is kept (marked cancelled). Refused when the money is already committed or paid
     (the fund would go below zero)."""
-    require_perm(acting_user, "disbursements.change_fundentry")
+    require_perm(acting_user, "disbursements.manage_funds")
     if not reason.strip():
         raise ValidationError({"notes": _("请说明冲销原因。")})
     entry = FundEntry.objects.select_for_update().get(pk=entry.pk)
