@@ -1,0 +1,3 @@
+"""URLs: batches."""
+
+urlpatterns: list = []

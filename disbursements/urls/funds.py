@@ -1,0 +1,3 @@
+"""URLs: funds."""
+
+urlpatterns: list = []
