@@ -15,8 +15,8 @@ class DisbursementsConfig(AppConfig):
 
         from aidcases import access, roles
         from aidcases.audit import register_verbs
+        from disbursements import hooks_funds, verbs
         from disbursements import models as m
-        from disbursements import verbs
 
         NOTHING = Q(pk__in=[])
 
@@ -33,6 +33,7 @@ class DisbursementsConfig(AppConfig):
         for model in (m.AidProgramme, m.AidBatch, m.ApprovalBand):
             access.register_scope(model, batch_readers)
         register_verbs(verbs.LABELS)
+        hooks_funds.register()
         roles.register_app_permissions(
             "disbursements",
             {
