@@ -558,11 +558,13 @@ def goods_distribute(request: HttpRequest, pk: int) -> HttpResponse:
 def programme_list(request: HttpRequest) -> HttpResponse:
     require_perm(request, VIEW)
     page = paginate(selectors.programme_list(user=request.user), request.GET.get("page"))
-    labels = {**dict(hardship_level_choices()), "": _("未认定等级")}
+    labels = [*hardship_level_choices(), ("", _("未认定等级"))]
     for programme in page:
+        amounts = programme.standard_amounts
         programme.amount_lines = [
-            f"{labels.get(level, level)} ¥{Decimal(str(amount)):,.2f}"
-            for level, amount in programme.standard_amounts.items()
+            f"{label} ¥{Decimal(str(amounts[level])):,.2f}"
+            for level, label in labels
+            if amounts.get(level) not in (None, "")
         ]
     return render(
         request,
