@@ -197,6 +197,9 @@ IMPORT_UPLOAD_TTL = timedelta(hours=env.int("IMPORT_UPLOAD_TTL_HOURS", default=2
 PUBLICITY_WORKING_DAYS = env.int("PUBLICITY_WORKING_DAYS", default=5)
 PUBLIC_HOLIDAYS = env.list("PUBLIC_HOLIDAYS", default=[])
 MAKEUP_WORKDAYS = env.list("MAKEUP_WORKDAYS", default=[])
+# Names of children under this age (on the first day of the 公示) show as 张*涵 on the 公示;
+# 0 shows every name in full.
+PUBLICITY_MASK_UNDER_AGE = env.int("PUBLICITY_MASK_UNDER_AGE", default=14)
 
 # --- visits (volunteers app) ----------------------------------------------------
 # How often a paired person is due a visit, in months, by case category (特困 quarterly,

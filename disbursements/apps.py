@@ -15,7 +15,7 @@ class DisbursementsConfig(AppConfig):
 
         from aidcases import access, roles
         from aidcases.audit import register_verbs
-        from disbursements import hooks_batches, verbs
+        from disbursements import hooks_batches, hooks_funds, verbs
         from disbursements import models as m
 
         NOTHING = Q(pk__in=[])
@@ -33,6 +33,7 @@ class DisbursementsConfig(AppConfig):
         for model in (m.AidProgramme, m.AidBatch, m.ApprovalBand):
             access.register_scope(model, batch_readers)
         register_verbs(verbs.LABELS)
+        hooks_funds.register()
         hooks_batches.register()
         roles.register_app_permissions(
             "disbursements",

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
 from django.http import Http404
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from aidcases.models import User
@@ -173,6 +173,7 @@ def test_no_sequence_of_actions_pays_unapproved_approves_own_or_overdraws(
 
     @settings(
         max_examples=30,
+        derandomize=True,  # the same examples on every run: CI does not flake
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
@@ -182,6 +183,12 @@ def test_no_sequence_of_actions_pays_unapproved_approves_own_or_overdraws(
             min_size=10,
             max_size=60,
         )
+    )
+    # One example that surely walks the whole path (nominate … pay), besides the drawn ones.
+    @example(
+        steps=[("advance", "county_staff", 1)] * 11
+        + [("advance", "county_staff", 0)]
+        + [("advance", "county_staff", 1)] * 4
     )
     def run(steps):
         clock["today"] = date(2026, 10, 12)
