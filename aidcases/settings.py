@@ -191,6 +191,16 @@ JOB_FILE_TTL = timedelta(days=env.int("JOB_FILE_TTL_DAYS", default=7))
 # over after this long by the hourly beat task.
 IMPORT_UPLOAD_TTL = timedelta(hours=env.int("IMPORT_UPLOAD_TTL_HOURS", default=24))
 
+# --- money (disbursements app) ----------------------------------------------------
+# 公示 lasts at least this many working days; holidays and make-up working days
+# (调休) as ISO dates, comma-separated in the environment.
+PUBLICITY_WORKING_DAYS = env.int("PUBLICITY_WORKING_DAYS", default=5)
+PUBLIC_HOLIDAYS = env.list("PUBLIC_HOLIDAYS", default=[])
+MAKEUP_WORKDAYS = env.list("MAKEUP_WORKDAYS", default=[])
+# Names of children under this age (on the first day of the 公示) show as 张*涵 on the 公示;
+# 0 shows every name in full.
+PUBLICITY_MASK_UNDER_AGE = env.int("PUBLICITY_MASK_UNDER_AGE", default=14)
+
 # --- visits (volunteers app) ----------------------------------------------------
 # How often a paired person is due a visit, in months, by case category (特困 quarterly,
 # 留守 monthly), counted from the last visit where the person was seen (or the pairing's

@@ -1,0 +1,1 @@
+"""Forms of the money app, one module per concern."""

@@ -1,0 +1,37 @@
+"""What the batch screens register with the hub: the navigation entry, the 一人一档
+section, the audit verbs of the downloads, and the one permission the navigation needs
+(who sees batches: whoever reads money or nominates). Called from DisbursementsConfig.ready()."""
+
+from __future__ import annotations
+
+import rules
+from django.utils.translation import gettext_lazy as _
+
+VERBS = {
+    "batch.publicity_export": _("下载公示名单"),
+    "batch.payout_export": _("导出发放名单"),
+    "batch.payout_reveal": _("导出发放名单（含完整身份证号码）"),
+}
+
+
+def register() -> None:
+    from aidcases.audit import register_verbs
+    from aidcases.context_processors import register_nav
+    from aidcases.rules import (
+        is_admin,
+        is_approver,
+        is_auditor,
+        is_county_staff,
+        is_township_officer,
+    )
+    from disbursements import archive
+
+    if not rules.perm_exists("disbursements.view_batches"):
+        # the union of disbursements.view_money and disbursements.nominate
+        rules.add_perm(
+            "disbursements.view_batches",
+            is_admin | is_county_staff | is_approver | is_auditor | is_township_officer,
+        )
+    register_nav("batch_list", _("资助批次"), "disbursements.view_batches", order=50)
+    register_verbs(VERBS)
+    archive.register_sections()

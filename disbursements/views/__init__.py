@@ -1,0 +1,1 @@
+"""Views of the money app, one module per concern."""
