@@ -32,6 +32,8 @@ def register() -> None:
             "disbursements.view_batches",
             is_admin | is_county_staff | is_approver | is_auditor | is_township_officer,
         )
-    register_nav("batch_list", _("资助批次"), "disbursements.view_batches", order=50)
+    register_nav(
+        "batch_list", _("资助批次"), "disbursements.view_batches", order=60, group=_("资金发放")
+    )
     register_verbs(VERBS)
     archive.register_sections()

@@ -41,6 +41,13 @@ def register() -> None:
     from aidcases.context_processors import register_nav
     from aidcases.dashboard import register_card
 
-    register_nav("fund_list", _("资金"), "disbursements.view_money", order=50)
+    for name, label, order in (
+        ("fund_list", _("专项资金"), 62),
+        ("entry_list", _("资金入账"), 63),
+        ("goods_list", _("捐赠物资"), 64),
+        ("source_list", _("资金来源"), 65),
+        ("programme_list", _("资助项目"), 66),
+    ):
+        register_nav(name, label, "disbursements.view_money", order=order, group=_("资金发放"))
     register_verbs(VERB_LABELS)
     register_card(money_card)
