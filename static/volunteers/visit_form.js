@@ -162,7 +162,16 @@
   form.addEventListener("change", function (ev) {
     var t = ev.target;
     if (t.name === "case") showBlocks();
-    if (t.name === "team") showTeamMembers();
+    if (t.name === "team") {
+      // Many teams: only the chosen team's members are on the page; fetch the others'.
+      var more = document.getElementById("show-members");
+      if (more && t.value && !form.querySelector('.visitor-group[data-team="' + t.value + '"]')) {
+        save();
+        more.click();
+        return;
+      }
+      showTeamMembers();
+    }
     if (t.name === "not_seen") showReason();
     save();
   });

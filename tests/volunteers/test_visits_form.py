@@ -163,3 +163,21 @@ def test_the_visit_list_filters_and_stays_constant_in_queries(
     assert html.count('data-testid="visit-row"') == 15
     html = client.get(reverse("visit_list"), {"not_seen": "on"}).content.decode()
     assert html.count('data-testid="visit-row"') == 7
+
+
+def test_with_many_teams_the_form_lists_only_the_chosen_teams_members(
+    county_staff, township_a, village_a, client_for
+):
+    from tests.volunteers.factories import make_team, make_volunteer
+    from volunteers.views.visits import MEMBER_LIST_TEAMS
+
+    teams = [make_team(township_a, name=f"城关镇第{i}服务队") for i in range(MEMBER_LIST_TEAMS + 1)]
+    for i, team in enumerate(teams):
+        make_volunteer(village_a, name=f"队员{i:02d}号", team=team)
+    client = client_for(county_staff)
+    page = client.get(reverse("visit_create")).content.decode()
+    assert "队员00号" not in page and "选择服务队后显示该队队员" in page
+    chosen = client.post(
+        reverse("visit_create"), {"action": "search", "team": teams[5].pk, "notes": "已写的备注"}
+    ).content.decode()
+    assert "队员05号" in chosen and "队员06号" not in chosen and "已写的备注" in chosen

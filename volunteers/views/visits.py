@@ -115,6 +115,11 @@ def _chosen_case(request: HttpRequest, raw) -> AidCase | None:
         return None
 
 
+# Up to this many teams, the form carries every team's members (the script shows the chosen
+# team's); beyond it, only the chosen team's.
+MEMBER_LIST_TEAMS = 20
+
+
 @login_required
 def visit_create(request: HttpRequest) -> HttpResponse:
     """The phone form: a plain POST form (works without JS); visit_form.js only adds the
@@ -175,7 +180,12 @@ def visit_create(request: HttpRequest) -> HttpResponse:
     choices = selectors.case_choices(user=user, q=query)
     if case is not None and case.pk not in {c.pk for c in choices}:
         choices.insert(0, case)
-    members = selectors.team_members(teams=teams)
+    # A county user may see thousands of teams: their members are listed for the chosen
+    # team only (choosing another re-renders the form, with what was typed kept).
+    selected_team = str(form["team"].value() or "")
+    few_teams = len(teams) <= MEMBER_LIST_TEAMS
+    listed = teams if few_teams else [t for t in teams if str(t.pk) == selected_team]
+    members = selectors.team_members(teams=listed)
     selected_visitors = {str(v) for v in (form["visitors"].value() or [])}
     return render(
         request,
@@ -186,9 +196,10 @@ def visit_create(request: HttpRequest) -> HttpResponse:
             "choices": choices,
             "query": query,
             "teams": teams,
-            "team_members": [(t, members.get(t.pk, [])) for t in teams],
+            "team_members": [(t, members.get(t.pk, [])) for t in listed],
+            "few_teams": few_teams,
             "selected_visitors": selected_visitors,
-            "selected_team": str(form["team"].value() or ""),
+            "selected_team": selected_team,
             "had_files": bool(request.FILES),
             "searching": searching,
         },
