@@ -51,6 +51,7 @@ CURSOR_PARAMS = ("page", "after", "before")
 # Offset pages start no deeper than this; a deeper typed page number is found
 # through the row before it (`_row_at`), then read like a 下一页 page.
 DEEP_OFFSET = 1_000
+FEW_GROUPS = 200  # up to this many related ids are asked for by id (`_sort_groups`)
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,11 @@ def _sort_groups(queryset, keys: list[_Key]) -> list[tuple[object, int]] | None:
     when that key is a field across a foreign key ("area__path"); else None.
 
     Counting by the foreign key's column alone reads an index on the list's own
-    table (GROUP BY area_id), and the few distinct values are put in order by a
-    second query on the related table, so that no row is joined or sorted."""
+    table (GROUP BY area_id), and the distinct values are put in order by a
+    second query on the related table, so that no row is joined or sorted. Meant
+    for a foreign key to a small table (areas: thousands of rows), which is read
+    whole when many of its rows are counted (an IN list of 3,000 ids cost more
+    than reading 3,200 areas in order)."""
     first = keys[0]
     head, _sep, tail = first.path.partition("__")
     if not tail or "__" in tail:
@@ -135,15 +139,19 @@ def _sort_groups(queryset, keys: list[_Key]) -> list[tuple[object, int]] | None:
     counts = dict(
         queryset.order_by()
         .values_list(field.attname)
-        .annotate(rows=Count("pk"))
+        .annotate(rows=Count("*"))
         .values_list(field.attname, "rows")
     )
     column = F(tail)
     order = column.desc() if first.descending else column.asc()
     groups: list[tuple[object, int]] = []
     nulls = counts.pop(None, 0)
-    related = field.related_model._base_manager.filter(pk__in=list(counts)).order_by(order)
+    related = field.related_model._base_manager.order_by(order)
+    if len(counts) <= FEW_GROUPS:
+        related = related.filter(pk__in=list(counts))
     for pk, value in related.values_list("pk", tail):
+        if pk not in counts:
+            continue
         if value is None:  # sorts with the rows that have no related row
             nulls += counts[pk]
         elif groups and groups[-1][0] == value:

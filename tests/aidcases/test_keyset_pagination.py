@@ -184,12 +184,14 @@ def wider_crowd(crowd, village_b):
     ]
 
 
+@pytest.mark.parametrize("few_groups", [200, 0])  # areas asked for by id, or read whole
 @pytest.mark.parametrize("query", ["", "township={a}", "q=王芳", "gender=male", "sort=name"])
 def test_people_list_typed_page_numbers_are_the_offset_pages_with_filters(
-    client_for, county_staff, wider_crowd, township_a, monkeypatch, query
+    client_for, county_staff, wider_crowd, township_a, monkeypatch, query, few_groups
 ):
     monkeypatch.setattr(people_views, "PAGE_SIZE", PER_PAGE)
     monkeypatch.setattr(pagination, "DEEP_OFFSET", PER_PAGE)  # every page past the first
+    monkeypatch.setattr(pagination, "FEW_GROUPS", few_groups)
     client = client_for(county_staff)
     query = query.format(a=township_a.pk)
     filtered = client.get(f"/people/?{query}").context["filter"].qs
