@@ -4,34 +4,20 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from aidcases.areapicker import AreaPickerField
 from aidcases.models import Area, User
-from aidcases.widgets import FastGroupedSelect
-
-
-class AreaChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Area) -> str:
-        indent = "　" * (obj.path.count("/") - 2)
-        return f"{indent}{obj.name}（{self._level_label(obj.level)}）"
-
-    def _level_label(self, level: str) -> str:
-        # get_level_display() hashes the lazy labels of every choice on each
-        # call: 3,200 areas made 57,000 gettext calls (~400 ms per form).
-        labels = self.__dict__.get("_level_labels")
-        if labels is None:
-            labels = self._level_labels = {v: str(label) for v, label in Area.Level.choices}
-        return labels.get(level, level)
 
 
 class UserForm(forms.Form):
     username = forms.CharField(label=_("登录名"), max_length=150)
     full_name = forms.CharField(label=_("姓名"), max_length=50)
     role = forms.ChoiceField(label=_("角色"), choices=User.Role.choices)
-    area = AreaChoiceField(
+    # Only system admins manage users (access.users_for): every area may be chosen.
+    area = AreaPickerField(
         label=_("所属区域"),
-        queryset=Area.objects.filter(level__in=["county", "township", "village"]),
+        levels=(Area.Level.COUNTY, Area.Level.TOWNSHIP, Area.Level.VILLAGE),
         required=False,
         help_text=_("乡镇专干、服务队队长必填；县级角色可留空（可查看全县）。"),
-        widget=FastGroupedSelect,
     )
     phone = forms.CharField(label=_("手机号"), max_length=20, required=False)
     email = forms.EmailField(label=_("电子邮箱"), required=False)

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db.models import F, OrderBy, Q
+from django.db.models import Count, F, OrderBy, Q
 from django.utils.functional import cached_property
 
 
@@ -47,9 +48,10 @@ def paginate(queryset, page_number, *, per_page: int = 50, count_queryset=None):
 # the end backwards. Pages hold the same rows as offset pages of the same number.
 
 CURSOR_PARAMS = ("page", "after", "before")
-# Offset pages start no deeper than this; a deeper typed page number is found by
-# an offset over the sort keys alone, then read like a 下一页 page.
+# Offset pages start no deeper than this; a deeper typed page number is found
+# through the row before it (`_row_at`), then read like a 下一页 page.
 DEEP_OFFSET = 1_000
+FEW_GROUPS = 200  # up to this many related ids are asked for by id (`_sort_groups`)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,75 @@ def _beyond(keys: list[_Key], values, *, backwards: bool) -> Q:
     return condition
 
 
+def _sort_groups(queryset, keys: list[_Key]) -> list[tuple[object, int]] | None:
+    """The rows counted by the value of the first sort key, in the list's order,
+    when that key is a field across a foreign key ("area__path"); else None.
+
+    Counting by the foreign key's column alone reads an index on the list's own
+    table (GROUP BY area_id), and the distinct values are put in order by a
+    second query on the related table, so that no row is joined or sorted. Meant
+    for a foreign key to a small table (areas: thousands of rows), which is read
+    whole when many of its rows are counted (an IN list of 3,000 ids cost more
+    than reading 3,200 areas in order)."""
+    first = keys[0]
+    head, _sep, tail = first.path.partition("__")
+    if not tail or "__" in tail:
+        return None
+    try:
+        field = queryset.model._meta.get_field(head)
+    except FieldDoesNotExist:
+        return None
+    if not (field.many_to_one and field.concrete):
+        return None
+    counts = dict(
+        queryset.order_by()
+        .values_list(field.attname)
+        .annotate(rows=Count("*"))
+        .values_list(field.attname, "rows")
+    )
+    column = F(tail)
+    order = column.desc() if first.descending else column.asc()
+    groups: list[tuple[object, int]] = []
+    nulls = counts.pop(None, 0)
+    related = field.related_model._base_manager.order_by(order)
+    if len(counts) <= FEW_GROUPS:
+        related = related.filter(pk__in=list(counts))
+    for pk, value in related.values_list("pk", tail):
+        if pk not in counts:
+            continue
+        if value is None:  # sorts with the rows that have no related row
+            nulls += counts[pk]
+        elif groups and groups[-1][0] == value:
+            groups[-1] = (value, groups[-1][1] + counts[pk])
+        else:
+            groups.append((value, counts[pk]))
+    if nulls:
+        groups = [*groups, (None, nulls)] if first.nulls_last else [(None, nulls), *groups]
+    return groups
+
+
+def _row_at(queryset, keys: list[_Key], index: int, groups) -> tuple | None:
+    """The sort values of the row at `index` (from 0) of `queryset`'s order.
+
+    With `groups` (`_sort_groups`), the row is found within its first-key group:
+    an offset over a few dozen rows by index, not over every row before it (an
+    OFFSET of 100,000 rows, joined and sorted by the area path, took 180 ms)."""
+    paths = [k.path for k in keys]
+    rows = queryset.prefetch_related(None).values_list(*paths)
+    if groups is not None:
+        seen = 0
+        for value, count in groups:
+            if index < seen + count:
+                first = keys[0].path
+                lookup = {f"{first}__isnull": True} if value is None else {first: value}
+                rows, index = rows.filter(**lookup), index - seen
+                break
+            seen += count
+        else:
+            return None
+    return next(iter(rows[index : index + 1]), None)
+
+
 class KeysetPage(Sequence):
     """A page for `_pagination.html`, shaped like Django's Page where the
     templates use it (iteration, number, paginator.count/num_pages)."""
@@ -172,10 +243,16 @@ def keyset_paginate(queryset, params, *, per_page: int = 50, count_queryset=None
     whatever the depth."""
     keys = _keys(queryset)
     paginator = ListPaginator(queryset, per_page, count_queryset=count_queryset)
-    num_pages = paginator.num_pages
     number = _int_param(params.get("page")) or 1
     after, before = _int_param(params.get("after")), _int_param(params.get("before"))
     cursor = after or before
+    groups = None
+    if cursor is None and params.get("page") != "last" and (number - 1) * per_page >= DEEP_OFFSET:
+        counted = count_queryset if count_queryset is not None else queryset
+        groups = _sort_groups(counted, keys)
+        if groups is not None:  # they count the list too
+            paginator.count = sum(count for _value, count in groups)
+    num_pages = paginator.num_pages
     if cursor is not None:
         values = (
             queryset.filter(pk=cursor)
@@ -204,10 +281,9 @@ def keyset_paginate(queryset, params, *, per_page: int = 50, count_queryset=None
                 has_next=number < num_pages,
                 has_previous=number > 1,
             )
-        # A typed deep page number: skip to it over the sort keys alone (no
-        # display columns computed for the skipped rows), then read it by key.
-        skipped = queryset.prefetch_related(None).values_list(*[k.path for k in keys])
-        values = next(iter(skipped[start - 1 : start]), None)
+        # A typed deep page number: find the row before it (no display columns
+        # computed for the rows skipped), then read the page by key.
+        values = _row_at(queryset, keys, start - 1, groups)
         if values is None:  # the list shrank meanwhile
             return keyset_paginate(queryset, {}, per_page=per_page, count_queryset=count_queryset)
         backwards = False

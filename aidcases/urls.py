@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from aidcases import views
+from aidcases import areapicker, views
 from aidcases.admin import build_site
 from aidcases.importing import views as import_views
 
@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     # areas
     path("areas/", views.area_list, name="area_list"),
+    path("areas/options/", areapicker.area_options, name="area_options"),
     path("areas/load/", import_views.import_start, {"kind": "areas"}, name="area_load"),
     path("areas/<str:code>/", views.area_detail, name="area_detail"),
     # users

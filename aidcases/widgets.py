@@ -40,9 +40,9 @@ class FastSelect(forms.Select):
 class FastGroupedSelect(forms.Select):
     """FastSelect with <optgroup>s: choices may be (group label, [(value, label), …]).
 
-    The area pickers of the person and user forms list every village of a
-    county user's scope (3,200 at province scale): rendered one Django template
-    per option they took 300–450 ms; as one string, a few milliseconds."""
+    Long grouped lists cost one Django template per option (3,200 options took
+    300–450 ms); as one string, a few milliseconds. An area field of a form uses
+    aidcases.areapicker instead, which never lists a county's every village."""
 
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs)

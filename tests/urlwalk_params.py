@@ -44,6 +44,9 @@ PARAM_URLS = [
     # htmx village <option>s: none of B's villages for a township id of B's
     ParamUrl("person_village_options", lambda w, b: {"township": b(w.township_b.pk)},
              statuses=(200,)),
+    # the area picker's htmx <option>s: none of B's villages for a township id of B's
+    ParamUrl("area_options", lambda w, b: {"from": "p", "p": b(w.township_b.pk)},
+             statuses=(200,)),
     # the list's filters: a township or village of B's is an invalid filter, no row of B's
     ParamUrl("person_list", lambda w, b: {"township": b(w.township_b.pk)}, statuses=(200,)),
     ParamUrl("person_list", lambda w, b: {"village": b(w.village_b.pk)}, statuses=(200,)),

@@ -10,12 +10,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aidcases import access, pii, services
-from aidcases.models import HARDSHIP_FLAGS, AidCase, Area, Person, TekunProfile, User
-from aidcases.widgets import FastGroupedSelect
+from aidcases import pii, services
+from aidcases.areapicker import AreaPickerField
+from aidcases.models import HARDSHIP_FLAGS, AidCase, Person, TekunProfile, User
 
 _date = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-_AREA_LEVELS = (Area.Level.VILLAGE, Area.Level.HAMLET, Area.Level.GROUP)
 LEVEL_CHOICES = [("", _("未评定")), *AidCase.Level.choices]
 PHONE_FIELDS = ("phone", "guardian_phone")
 CLOSE_REASONS = ["已脱贫", "已毕业", "不再符合条件", "迁出本县", "死亡", "本人或监护人申请退出"]
@@ -25,29 +24,6 @@ def _not_future(value):
     if value and value > timezone.localdate():
         raise ValidationError(_("日期不能晚于今天。"))
     return value
-
-
-def grouped_village_choices(user: User) -> tuple[list, dict[int, Area]]:
-    """Villages (and hamlets/groups below them) in the user's scope, grouped
-    under their township for a <select> with optgroups."""
-    areas = list(
-        access.areas_for(user)
-        .select_related(None)  # 3,200 parents not needed (a province's picker)
-        .filter(level__in=[Area.Level.TOWNSHIP, *_AREA_LEVELS])
-        .order_by("path")
-    )
-    by_pk = {a.pk: a for a in areas if a.level in _AREA_LEVELS}
-    townships = {a.code: a.name for a in areas if a.level == Area.Level.TOWNSHIP}
-    groups: dict[str, list[tuple[int, str]]] = {}
-    for area in areas:
-        if area.level not in _AREA_LEVELS:
-            continue
-        codes = area.path.strip("/").split("/")
-        township = townships.get(codes[1], "") if len(codes) > 1 else ""
-        # Hamlets and groups are indented under their village.
-        indent = "　" * max(0, len(codes) - 3)
-        groups.setdefault(township or str(_("其他")), []).append((area.pk, f"{indent}{area.name}"))
-    return [("", _("—请选择—")), *groups.items()], by_pk
 
 
 class PersonForm(forms.Form):
@@ -78,8 +54,9 @@ class PersonForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
         help_text=_("手机号码，或带区号的固定电话（如 0359-1234567）。"),
     )
-    area = forms.ChoiceField(
+    area = AreaPickerField(
         label=_("所在村(社区)"),
+        levels=AreaPickerField.VILLAGES,
         error_messages={
             "required": _("请选择所在村(社区)。"),
             "invalid_choice": _("请选择有效的村(社区)。"),
@@ -117,9 +94,7 @@ class PersonForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.person = person
-        choices, self._areas = grouped_village_choices(user)
-        self.fields["area"].widget = FastGroupedSelect()
-        self.fields["area"].choices = choices
+        self.fields["area"].limit_to(user)
         self.id_locked = person is not None and person.has_id_number
         # Stored phones are shown in clear only to a role that may reveal them
         # (and the edit view audits that as a reveal); others see them masked,
@@ -206,13 +181,6 @@ class PersonForm(forms.Form):
 
     def clean_guardian_phone(self) -> str:
         return self._kept_phone("guardian_phone")
-
-    def clean_area(self) -> Area:
-        value = self.cleaned_data["area"]
-        try:
-            return self._areas[int(value)]
-        except (KeyError, TypeError, ValueError):
-            raise ValidationError(_("请选择有效的村(社区)。")) from None
 
     def clean(self):
         data = super().clean()

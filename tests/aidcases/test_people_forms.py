@@ -147,13 +147,6 @@ def test_officer_cannot_register_into_another_townships_village(
     assert "南街村" in html and "东冶村" not in html
 
 
-def test_village_select_is_grouped_by_township_for_county_staff(
-    client_for, county_staff, village_a, village_b
-):
-    html = client_for(county_staff).get(CREATE).content.decode()
-    assert '<optgroup label="城关镇">' in html and '<optgroup label="东冶乡">' in html
-
-
 # --- edit ---------------------------------------------------------------------------
 
 

@@ -70,3 +70,32 @@ def test_county_staff_narrows_villages_by_township_and_exports(
     expect(page.get_by_test_id("job-status")).to_have_attribute("data-state", "succeeded")
     screenshot(page, "people-export-done")
     assert not page.console_errors, page.console_errors
+
+
+def test_county_staff_registers_a_person_choosing_township_then_village_on_a_phone(
+    page, county_staff, village_a, village_b
+):
+    from aidcases.models import Area
+    from tests.factories import child_area
+
+    group = child_area(village_a, "001", "南街一组", Area.Level.GROUP)
+    login(page, "county_staff")
+    page.goto(page.base_url + "/people/new/")
+    page.locator("#id_name").fill("赵熙晨")
+    page.locator("#id_no_id_reason").fill("尚未办理户口")
+    page.locator("#id_gender").select_option(label="男")
+    village = page.locator("#id_area")
+    expect(village.locator("option")).to_have_count(1)  # none until a township is chosen
+    page.get_by_label("乡(镇)").select_option(label="东冶乡")
+    expect(village.locator("option", has_text="东冶村")).to_have_count(1)
+    page.get_by_label("乡(镇)").select_option(label="城关镇")
+    expect(village.locator("option", has_text="东冶村")).to_have_count(0)
+    village.select_option(label="　南街一组")
+    box = page.get_by_label("乡(镇)").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # stacked, not off screen
+    screenshot(page, "people-create-area-picker-phone")
+    page.get_by_role("button", name="保存").click()
+    person = Person.objects.get()
+    expect(page).to_have_url(re.compile(rf"/people/{person.pk}/$"))
+    assert person.area == group
+    assert not page.console_errors, page.console_errors
