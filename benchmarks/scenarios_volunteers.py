@@ -15,12 +15,18 @@ from django.db import connection, transaction
 from aidcases.models import Area, User
 
 TEAMS = 3_000
+# The bench's own teams (its townships' codes start 1498): the demo county's seeded teams,
+# pairings and visits in the same database are left alone.
+BENCH_TEAMS = (
+    "(SELECT t.id FROM volunteers_team t JOIN aidcases_area a ON a.id = t.area_id"
+    " WHERE a.code LIKE '1498%%')"
+)
 VOLUNTEERS_PER_TEAM = 10
 
 
 def _count(table: str) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608  (a fixed table name)
+        cursor.execute(f"SELECT count(*) FROM {table}")
         return cursor.fetchone()[0]
 
 
@@ -81,7 +87,7 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
     )
     # Volunteers, each a member of one team.
     cursor.execute(
-        """
+        f"""
         INSERT INTO volunteers_volunteer
             (name, gender, birth_date, phone, kind, university, major, area_id, skills,
              user_id, id_number_encrypted, id_number_hash, guardian_name, guardian_consent_on,
@@ -94,6 +100,7 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
                '', '', t.area_id, '', NULL, '', NULL, '', NULL, '', t.id::text, true,
                'zhiyuanzhe' || lpad(t.id::text, 6, '0') || lpad(n::text, 2, '0'), %s, now()
         FROM volunteers_team t, generate_series(1, %s) n
+        WHERE t.id IN {BENCH_TEAMS}
         """,
         [admin, VOLUNTEERS_PER_TEAM],
     )
@@ -111,9 +118,10 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
     cursor.execute("UPDATE volunteers_volunteer SET notes = '' WHERE notes <> ''")
     # A pairing for every open 特困 / 留守 case, with a team of the person's township.
     cursor.execute(
-        """
+        f"""
         WITH teams AS (
-            SELECT area_id, array_agg(id ORDER BY id) AS ids FROM volunteers_team GROUP BY area_id
+            SELECT area_id, array_agg(id ORDER BY id) AS ids FROM volunteers_team
+            WHERE id IN {BENCH_TEAMS} GROUP BY area_id
         )
         INSERT INTO volunteers_pairing
             (case_id, team_id, state, proposed_on, proposed_by_id, volunteers_confirmed_on,
@@ -135,7 +143,7 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
         [admin],
     )
     cursor.execute(
-        """
+        f"""
         WITH members AS (
             SELECT team_id, array_agg(volunteer_id ORDER BY volunteer_id) AS ids
             FROM volunteers_membership GROUP BY team_id
@@ -144,12 +152,13 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
         SELECT pr.id, members.ids[1 + pr.id %% array_length(members.ids, 1)], true,
                pr.volunteers_confirmed_on
         FROM volunteers_pairing pr JOIN members ON members.team_id = pr.team_id
+        WHERE pr.team_id IN {BENCH_TEAMS}
         """,
         [],
     )
     # A year of visits of the active pairings: 4 for 特困, 11 for 留守.
     cursor.execute(
-        """
+        f"""
         INSERT INTO volunteers_visit
             (case_id, team_id, date, mode, seen_in_person, not_seen_reason,
              home_safety_note, home_safety_concern, mind_note, mind_concern,
@@ -178,24 +187,25 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
         FROM volunteers_pairing pr
         JOIN aidcases_aidcase c ON c.id = pr.case_id,
         generate_series(0, CASE WHEN c.category = 'tekun' THEN 3 ELSE 10 END) i
-        WHERE pr.state = 'active'
+        WHERE pr.state = 'active' AND pr.team_id IN {BENCH_TEAMS}
         """,
         [admin],
     )
     cursor.execute(
-        """
+        f"""
         INSERT INTO volunteers_visit_visitors (visit_id, volunteer_id)
         SELECT v.id, pv.volunteer_id
         FROM volunteers_visit v
         JOIN volunteers_pairing pr ON pr.case_id = v.case_id AND pr.team_id = v.team_id
         JOIN volunteers_pairingvolunteer pv ON pv.pairing_id = pr.id AND pv.is_lead
+        WHERE v.team_id IN {BENCH_TEAMS}
         """,
         [],
     )
     # Follow-ups from the flagged health cares: owned by the township's bench officer in
     # theirs, by the admin elsewhere; a third still open, some of those overdue.
     cursor.execute(
-        """
+        f"""
         INSERT INTO volunteers_followup
             (case_id, visit_id, source_key, need, owner_id, due_on, urgency,
              is_mandatory_report, referred_to, referred_note, state, resolution, resolved_on,
@@ -212,7 +222,7 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
         JOIN aidcases_aidcase c ON c.id = v.case_id
         JOIN aidcases_person p ON p.id = c.person_id
         JOIN aidcases_area a ON a.id = p.area_id
-        WHERE v.health_concern
+        WHERE v.health_concern AND v.team_id IN {BENCH_TEAMS}
         ORDER BY v.id
         LIMIT 100000
         """,
@@ -221,14 +231,14 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
     # Team activities: one a quarter for most teams over the last year; every 10th team
     # skipped the current quarter (the reminders' and the compliance badge's subject).
     cursor.execute(
-        """
+        f"""
         INSERT INTO volunteers_activity
             (team_id, date, starts_at, ends_at, place, kind, content, people_served,
              backfilled, backfill_reason, entered_by_id, entered_at)
         SELECT t.id, current_date - (q * 91 + t.id %% 60)::int, time '09:00', time '11:30',
                '村委会', 'five_cares', '走访慰问特困人员，开展五个关爱', 12, false, '', %s, now()
         FROM volunteers_team t, generate_series(0, 3) q
-        WHERE NOT (q = 0 AND t.id %% 10 = 0)
+        WHERE NOT (q = 0 AND t.id %% 10 = 0) AND t.id IN {BENCH_TEAMS}
         """,
         [admin],
     )
