@@ -51,6 +51,29 @@ def _volunteer_leader(user: User) -> Q:
     return Q(pk__in=Membership.objects.filter(team__leader=user).values("volunteer_id"))
 
 
+# A township's rows are those of its persons' cases OR of its teams. Written as two id
+# subqueries, not as an OR over two joined paths: the OR of joins made PostgreSQL read every
+# visit of the province (4.6 s for a township officer's visit list at 800,000 visits).
+def _cases_in(path: str):
+    from aidcases.models import AidCase
+
+    return AidCase.objects.filter(person__area__path__startswith=path).values("id")
+
+
+def _teams_in(path: str):
+    from volunteers.models import Team
+
+    return Team.objects.filter(area__path__startswith=path).values("id")
+
+
+def _union(model, path: str, team_field: str):
+    """Ids of `model` rows whose case is in the township UNION those whose team is: each half
+    an index scan (an OR in one WHERE made PostgreSQL read every visit to count a page)."""
+    by_case = model.objects.filter(case_id__in=_cases_in(path)).order_by().values("id")
+    by_team = model.objects.filter(**{f"{team_field}__in": _teams_in(path)}).order_by().values("id")
+    return by_case.union(by_team)
+
+
 def register() -> None:
     from volunteers import models as m
 
@@ -68,13 +91,17 @@ def register() -> None:
         m.Volunteer, _rule(township=_volunteer_township, leader=_volunteer_leader)
     )
     case_or_team = _rule(
-        township=lambda path: (
-            Q(case__person__area__path__startswith=path) | Q(team__area__path__startswith=path)
-        ),
+        township=lambda path: Q(case_id__in=_cases_in(path)) | Q(team_id__in=_teams_in(path)),
         leader=lambda user: Q(team__leader=user),
     )
     access.register_scope(m.Pairing, case_or_team)
-    access.register_scope(m.Visit, case_or_team)
+    access.register_scope(
+        m.Visit,
+        _rule(
+            township=lambda path: Q(pk__in=_union(m.Visit, path, "team_id")),
+            leader=lambda user: Q(team__leader=user),
+        ),
+    )
     access.register_scope(
         m.PairingVolunteer,
         _rule(
@@ -88,10 +115,7 @@ def register() -> None:
     access.register_scope(
         m.FollowUp,
         _rule(
-            township=lambda path: (
-                Q(case__person__area__path__startswith=path)
-                | Q(visit__team__area__path__startswith=path)
-            ),
+            township=lambda path: Q(pk__in=_union(m.FollowUp, path, "visit__team_id")),
             leader=lambda user: Q(visit__team__leader=user) | Q(owner=user),
         ),
     )
