@@ -44,7 +44,8 @@ def main(argv: list[str]) -> int:
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = ["testserver"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    # serialize=False: no copy of the whole province database in memory (1 GB and minutes)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
     import gc
     import importlib
 

@@ -14,7 +14,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 setup_test_environment()
-connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
 from aidcases.models import User  # noqa: E402
 
 c = Client()
