@@ -179,7 +179,9 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
                CASE WHEN c.category = 'tekun' THEN '屋内整洁' ELSE '' END, false,
                CASE WHEN c.category = 'tekun' THEN '血压偏高' ELSE '' END,
                c.category = 'tekun' AND (pr.case_id + i) %% 8 = 0,
-               '', false, CASE WHEN c.category = 'tekun' THEN '帮忙打扫卫生' ELSE '' END,
+               CASE WHEN (pr.case_id + i) %% 9 = 0 THEN '需要帮助办理补贴' ELSE '' END,
+               (pr.case_id + i) %% 9 = 0,
+               CASE WHEN c.category = 'tekun' THEN '帮忙打扫卫生' ELSE '' END,
                CASE WHEN c.category = 'left_behind' THEN 'home' ELSE '' END,
                CASE WHEN c.category = 'left_behind' THEN '祖母' ELSE '' END, NULL,
                CASE WHEN c.category = 'left_behind' THEN '成绩中等' ELSE '' END, '', '', '',
@@ -202,15 +204,19 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
         """,
         [],
     )
-    # Follow-ups from the flagged health cares: owned by the township's bench officer in
-    # theirs, by the admin elsewhere; a third still open, some of those overdue.
+    # Follow-ups from the flagged cares (急难愁盼, else health): 100,000, owned by the
+    # township's bench officer in theirs, by the admin elsewhere; a third still open, some of
+    # those overdue.
     cursor.execute(
         f"""
         INSERT INTO volunteers_followup
             (case_id, visit_id, source_key, need, owner_id, due_on, urgency,
              is_mandatory_report, referred_to, referred_note, state, resolution, resolved_on,
              created_by_id, created_at)
-        SELECT v.case_id, v.id, 'health', '身体健康：血压偏高',
+        SELECT v.case_id, v.id,
+               CASE WHEN v.urgent_concern THEN 'urgent' ELSE 'health' END,
+               CASE WHEN v.urgent_concern THEN '急难愁盼：需要帮助办理补贴'
+                    ELSE '身体健康：血压偏高' END,
                CASE WHEN a.path LIKE %s THEN %s ELSE %s END,
                v.date + 14, CASE WHEN v.id %% 50 = 0 THEN 'urgent' ELSE 'normal' END, false,
                CASE WHEN v.id %% 4 = 0 THEN 'clinic' ELSE '' END, '',
@@ -222,8 +228,8 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
         JOIN aidcases_aidcase c ON c.id = v.case_id
         JOIN aidcases_person p ON p.id = c.person_id
         JOIN aidcases_area a ON a.id = p.area_id
-        WHERE v.health_concern AND v.team_id IN {BENCH_TEAMS}
-        ORDER BY v.id
+        WHERE (v.health_concern OR v.urgent_concern) AND v.team_id IN {BENCH_TEAMS}
+        ORDER BY md5(v.id::text)  -- spread over every township, not the first loaded
         LIMIT 100000
         """,
         [officer.area.path + "%", officer.pk, admin, admin],
