@@ -3,9 +3,9 @@
 pghistory's aggregate `Events` view computes a diff for every event of every
 table before filtering, which takes seconds once the registry holds hundreds of
 thousands of rows. Here each event table is asked only for its newest rows
-(index on the primary key), the pages are merged in Python, and diffs are
-computed for the rows shown: one query per table for the rows, one for their
-predecessors.
+(index on the primary key) in one UNION ALL query that also merges them; the
+rows shown are then read from their tables (one query per table on the page) and
+their diffs from their predecessors (one more per table with updates shown).
 
 Phones (every `phone` / `*_phone` field of every table) are masked here like on every
 other page; their clear values come only through `services.history_reveal`, which
@@ -22,7 +22,7 @@ from typing import Any
 
 import pghistory.models
 from django.apps import apps
-from django.db.models import OuterRef, Subquery
+from django.db.models import IntegerField, OuterRef, Subquery, Value
 from django.utils import timezone
 
 from aidcases import pii
@@ -118,9 +118,27 @@ class HistorySequence:
         self.models = models
         self._count: int | None = None
 
+    def _heads(self, stop: int | None = None):
+        """(table number, pgh_id, pgh_created_at) of every table's events in one UNION ALL
+        query: the page and the count cost one query each, however many tables are tracked."""
+        branches = []
+        for number, model in enumerate(self.models):
+            qs = (
+                _queryset(model, self.filters)
+                .annotate(table=Value(number, output_field=IntegerField()))
+                .values("table", "pgh_id", "pgh_created_at")
+            )
+            branches.append(qs)
+        if len(branches) <= 1:  # one table left: no UNION
+            return branches[0].order_by() if branches else None
+        if stop is not None:  # each table's newest `stop` only (its primary-key index)
+            branches = [qs.order_by("-pgh_id")[:stop] for qs in branches]
+        return branches[0].union(*branches[1:], all=True)
+
     def count(self) -> int:
         if self._count is None:
-            self._count = sum(_queryset(m, self.filters).count() for m in self.models)
+            heads = self._heads()
+            self._count = heads.count() if heads is not None else 0
         return self._count
 
     def __len__(self) -> int:
@@ -128,11 +146,21 @@ class HistorySequence:
 
     def __getitem__(self, key: slice) -> list[Entry]:
         start, stop = key.start or 0, key.stop
-        entries: list[Entry] = []
-        for model in self.models:
+        if stop is not None and stop <= start:  # (an empty page: a LIMIT 0 would empty the UNION)
+            return []
+        heads = self._heads(stop)
+        if heads is None:
+            return []
+        shown = list(heads.order_by("-pgh_created_at", "-pgh_id")[start:stop])
+        wanted: dict[int, list[int]] = {}
+        for head in shown:
+            wanted.setdefault(head["table"], []).append(head["pgh_id"])
+        entries: dict[tuple[int, int], Entry] = {}
+        for number, ids in wanted.items():
+            model = self.models[number]
             fields = _tracked_fields(model)
             rows = (
-                _queryset(model, self.filters)
+                model.objects.filter(pgh_id__in=ids)
                 .annotate(
                     prev_id=Subquery(
                         model.objects.filter(
@@ -143,9 +171,8 @@ class HistorySequence:
                     ),
                     actor=_actor_expression(),
                 )
-                .order_by("-pgh_id")
                 .values("pgh_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prev_id", "actor",
-                        *fields)[:stop]
+                        *fields)
             )  # fmt: skip
             tracked = model.pgh_tracked_model._meta.verbose_name
             for row in rows:
@@ -161,16 +188,19 @@ class HistorySequence:
                 )
                 entry.prev_id = row["prev_id"]
                 entry.raw = {f: row[f] for f in fields}
-                entries.append(entry)
-        entries.sort(key=lambda e: e.pgh_created_at, reverse=True)
-        page = entries[start:stop]
+                entries[(number, row["pgh_id"])] = entry
+        page = [
+            entries[(h["table"], h["pgh_id"])]
+            for h in shown
+            if (h["table"], h["pgh_id"]) in entries
+        ]
         self._attach_diffs(page)
         for entry in page:
             before = getattr(entry, "raw_before", None)
-            shown = entry.diff if entry.diff else entry.data
+            shown_fields = entry.diff if entry.diff else entry.data
             entry.masked = [
                 f
-                for f in shown
+                for f in shown_fields
                 if is_masked(f) and (entry.raw.get(f) or (before and before.get(f)))
             ]
         users = User.objects.in_bulk({e.user_id for e in page if e.user_id})

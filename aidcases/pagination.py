@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OrderBy, Q
+from django.db.models.sql.where import WhereNode
 from django.utils.functional import cached_property
 
 
@@ -18,9 +19,18 @@ class ListPaginator(Paginator):
     query, and those joins follow non-null foreign keys, so they do not change it.
     `count_queryset` is the same rows without the display extras."""
 
-    def __init__(self, object_list, per_page, *, count_queryset=None, **kwargs):
+    def __init__(self, object_list, per_page, *, count_queryset=None, ids_first=False, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.count_queryset = count_queryset
+        self.ids_first = ids_first
+
+    def page(self, number):
+        if not self.ids_first:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        return self._get_page(rows_by_ids_first(self.object_list, bottom, top), number, self)
 
     @cached_property
     def count(self) -> int:
@@ -30,8 +40,34 @@ class ListPaginator(Paginator):
         return len(qs)
 
 
-def paginate(queryset, page_number, *, per_page: int = 50, count_queryset=None):
-    return ListPaginator(queryset, per_page, count_queryset=count_queryset).get_page(page_number)
+def paginate(
+    queryset, page_number, *, per_page: int = 50, count_queryset=None, ids_first: bool = False
+):
+    """A page of `queryset`. `ids_first`: see `rows_by_ids_first`."""
+    return ListPaginator(
+        queryset, per_page, count_queryset=count_queryset, ids_first=ids_first
+    ).get_page(page_number)
+
+
+def rows_by_ids_first(queryset, start: int, stop: int) -> list:
+    """Rows `start:stop` of `queryset` in two queries: the page's ids in the list's order
+    without the display joins, then those rows with them. Where a scope or filter leaves
+    thousands of rows to sort, PostgreSQL otherwise joins every one of them to the person,
+    area and team tables before the sort keeps 50 (an officer's visit list: 4,945 rows
+    joined, 120 ms, for a page that needs 50)."""
+    if stop <= start:
+        return []
+    ids = list(
+        queryset.select_related(None).prefetch_related(None).values_list("pk", flat=True)[
+            start:stop
+        ]
+    )
+    # The ids come from the scoped, filtered query: the second asks by id alone (its WHERE
+    # dropped; a scope's subqueries would otherwise run again for 50 rows).
+    display = queryset.order_by()
+    display.query.where = WhereNode()
+    rows = {row.pk: row for row in display.filter(pk__in=ids)}
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 # --- keyset pagination ------------------------------------------------------------

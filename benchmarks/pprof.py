@@ -20,6 +20,9 @@ from aidcases.models import User  # noqa: E402
 c = Client()
 c.force_login(User.objects.get(username=sys.argv[2] if len(sys.argv) > 2 else "admin"))
 c.get(sys.argv[1])
+import gc  # noqa: E402
+
+gc.freeze()  # as the bench and each gunicorn worker do
 pr = cProfile.Profile()
 pr.enable()
 for _ in range(3):

@@ -221,3 +221,20 @@ def test_a_typed_deep_page_skips_rows_within_one_village_only(
     assert _ids(page) == _offset_pages(queryset)[3]
     skipped = [int(n) for q in ctx.captured_queries for n in re.findall(r"OFFSET (\d+)", q["sql"])]
     assert max(skipped, default=0) < max(per_village.values())
+
+
+def test_ids_first_pages_hold_the_offset_pages_rows_in_order(crowd, village_a):
+    """`paginate(..., ids_first=True)` asks for the page's ids without the display joins,
+    then for those rows with them: the same rows, the same order, the filter kept."""
+    in_village = Person.objects.filter(area=village_a).select_related("area__parent")
+    for sort in ("name_sort", "-birth_date"):
+        queryset = in_village.order_by(sort, "pk")
+        offset = _offset_pages(queryset)
+        lean = [
+            _ids(pagination.paginate(queryset, n, per_page=PER_PAGE, ids_first=True))
+            for n in range(1, len(offset) + 1)
+        ]
+        assert lean == offset
+        assert {p.area_id for p in pagination.paginate(queryset, 1, ids_first=True)} == {
+            village_a.pk
+        }

@@ -181,3 +181,25 @@ def test_with_many_teams_the_form_lists_only_the_chosen_teams_members(
         reverse("visit_create"), {"action": "search", "team": teams[5].pk, "notes": "已写的备注"}
     ).content.decode()
     assert "队员05号" in chosen and "队员06号" not in chosen and "已写的备注" in chosen
+
+
+def test_with_too_many_teams_the_list_filter_asks_for_a_township_first(
+    county_staff, township_a, township_b, client_for, monkeypatch
+):
+    """A county's 3,000 teams in one <select> made a 200 KB page: the filter offers the
+    teams of the chosen township, and none (choose a township first) when there are too many."""
+    from tests.volunteers.factories import make_team
+    from volunteers.views import visits as visit_views
+
+    monkeypatch.setattr(visit_views, "TEAM_OPTIONS_MAX", 3)
+    ours = [make_team(township_a, name=f"甲镇第{i}服务队") for i in range(3)]
+    theirs = [make_team(township_b, name=f"乙镇第{i}服务队") for i in range(2)]
+    client = client_for(county_staff)
+
+    everyone = client.get(reverse("visit_list")).content.decode()
+    in_a = client.get(reverse("visit_list"), {"township": township_a.pk}).content.decode()
+    chosen = client.get(reverse("visit_list"), {"team": theirs[1].pk}).content.decode()
+
+    assert "甲镇第0服务队" not in everyone and "先选乡镇" in everyone
+    assert all(t.name in in_a for t in ours) and "乙镇第0服务队" not in in_a
+    assert f'value="{theirs[1].pk}" selected' in chosen and "乙镇第0服务队" not in chosen

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from aidcases import access
 from aidcases import selectors as hub_selectors
 from aidcases.models import AidCase, User
-from aidcases.pagination import keyset_paginate
+from aidcases.pagination import keyset_paginate, paginate
 from aidcases.viewutils import add_service_errors, querystring_without_page, require_perm
 from volunteers import services
 from volunteers.forms.visits import (
@@ -44,6 +44,21 @@ DRAFT_SAVED_KEY = "visit_draft_saved"
 # --- visits ------------------------------------------------------------------------
 
 
+TEAM_OPTIONS_MAX = 200
+
+
+def team_filter_options(teams, *, township, chosen=None) -> list | None:
+    """The teams the filter offers: those of the chosen township, or all in scope when they
+    are few; else only the chosen team, or None (choose a township first) — a county's
+    3,000 teams made a 200 KB page."""
+    if township is not None:
+        teams = teams.filter(area__path__startswith=township.path)
+    options = list(teams[: TEAM_OPTIONS_MAX + 1])
+    if len(options) <= TEAM_OPTIONS_MAX:
+        return options
+    return [chosen] if chosen is not None else None
+
+
 @login_required
 def visit_list(request: HttpRequest) -> HttpResponse:
     require_perm(request, "volunteers.view_visit")
@@ -60,7 +75,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         date_to=filters.get("date_to"),
         not_seen=filters.get("not_seen", False),
     )
-    page = Paginator(visits, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(visits, request.GET.get("page"), per_page=PAGE_SIZE, ids_first=True)
     return render(
         request,
         "volunteers/visits/visit_list.html",
@@ -69,7 +84,9 @@ def visit_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "qs": querystring_without_page(request),
             "township_options": list(townships),
-            "team_options": list(teams),
+            "team_options": team_filter_options(
+                teams, township=filters.get("township"), chosen=filters.get("team")
+            ),
             "can_record": request.user.has_perm("volunteers.add_visit"),
         },
     )
