@@ -58,9 +58,9 @@ def rows_by_ids_first(queryset, start: int, stop: int) -> list:
     if stop <= start:
         return []
     ids = list(
-        queryset.select_related(None).prefetch_related(None).values_list("pk", flat=True)[
-            start:stop
-        ]
+        queryset.select_related(None)
+        .prefetch_related(None)
+        .values_list("pk", flat=True)[start:stop]
     )
     # The ids come from the scoped, filtered query: the second asks by id alone (its WHERE
     # dropped; a scope's subqueries would otherwise run again for 50 rows).
