@@ -20,6 +20,23 @@ def cards_for(user: User) -> list[Card]:
     return [card for provider in _CARD_PROVIDERS if (card := provider(user)) is not None]
 
 
+def cached_figure(user: User, name: str, compute: Callable[[], Any]) -> Any:
+    """A home-page figure over the user's scope, at most a minute old: counts over a whole
+    county are dear (100–3,000 ms at province scale), and everyone in one scope shares them
+    (a team leader's scope is their own)."""
+    from django.core.cache import cache
+
+    from aidcases import access
+
+    if access.sees_everything(user):
+        scope = "all"
+    elif user.role == User.Role.TEAM_LEADER:
+        scope = f"leader:{user.pk}"
+    else:
+        scope = user.area.path if user.area_id else "none"
+    return cache.get_or_set(f"dashboard:{name}:{scope}", compute, timeout=60)
+
+
 @register_card
 def _areas_card(user: User) -> Card:
     from django.urls import reverse
@@ -39,7 +56,6 @@ def _areas_card(user: User) -> Card:
 
 @register_card
 def _people_card(user: User) -> Card | None:
-    from django.core.cache import cache
     from django.db.models import Count, Q
     from django.urls import reverse
     from django.utils.translation import gettext as _
@@ -60,10 +76,8 @@ def _people_card(user: User) -> Card | None:
             **{c: Count("pk", filter=Q(category=c)) for c in AidCase.Category.values},
         )
 
-    # A whole province's cases take ~200 ms to count: the home page shows a
-    # figure at most a minute old, per scope (everyone in one scope shares it).
-    scope_key = "all" if access.sees_everything(user) else (user.area.path if user.area else "none")
-    open_cases = cache.get_or_set(f"dashboard:people:{scope_key}", counts, timeout=60)
+    # A whole province's cases take ~200 ms to count (see `cached_figure`).
+    open_cases = cached_figure(user, "people", counts)
     labels = dict(AidCase.Category.choices)
     note = "，".join(f"{labels[c]} {open_cases[c]}" for c in AidCase.Category.values)
     return {

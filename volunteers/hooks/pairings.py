@@ -60,13 +60,14 @@ def unpaired_card(user):
     from django.urls import reverse
     from django.utils.translation import gettext as _
 
+    from aidcases.dashboard import cached_figure
     from volunteers.selectors import pairings as selectors
 
     if not user.has_perm("volunteers.view_pairing"):
         return None
     return {
         "title": _("待结对对象"),
-        "value": selectors.unpaired_count(user=user),
+        "value": cached_figure(user, "unpaired", lambda: selectors.unpaired_count(user=user)),
         "note": _("在册特困人员、留守儿童中尚无结对帮扶的"),
         "url": reverse("pairing_list"),
     }

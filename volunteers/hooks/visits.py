@@ -64,20 +64,6 @@ FOLLOW_UPS_SECTION = archive.Section(
 )
 
 
-def _cached(user: User, name: str, compute):
-    """Counts over a whole county are dear: the home page shows a figure at most a minute
-    old, per scope (a team leader's scope is their own)."""
-    from django.core.cache import cache
-
-    if access.sees_everything(user):
-        scope = "all"
-    elif user.role == User.Role.TEAM_LEADER:
-        scope = f"leader:{user.pk}"
-    else:
-        scope = user.area.path if user.area_id else "none"
-    return cache.get_or_set(f"dashboard:{name}:{scope}", compute, timeout=60)
-
-
 def visits_card(user: User):
     from volunteers.selectors import visits as selectors
 
@@ -87,7 +73,7 @@ def visits_card(user: User):
     start = selectors.quarter_start(today)
     return {
         "title": _("本季度走访人次"),
-        "value": _cached(
+        "value": dashboard.cached_figure(
             user, "visits", lambda: selectors.visits_this_quarter(user=user, today=today)
         ),
         "note": _("%(start)s 起") % {"start": start.strftime("%Y-%m-%d")},
@@ -102,7 +88,7 @@ def overdue_card(user: User):
         return None
     return {
         "title": _("逾期未走访"),
-        "value": _cached(
+        "value": dashboard.cached_figure(
             user,
             "overdue_visits",
             lambda: selectors.overdue_count(user=user, today=timezone.localdate()),

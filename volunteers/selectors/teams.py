@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from aidcases import access, search
 from aidcases.models import Area, User
+from aidcases.querytools import count_per_row
 from volunteers.models import Activity, ActivityPhoto, Membership, Pairing, Team, Volunteer
 
 # --- quarters --------------------------------------------------------------------------------
@@ -114,13 +115,14 @@ def team_list(
     if kind:
         qs = qs.filter(kind=kind)
     return qs.annotate(
-        member_count=Count(
-            "memberships", filter=Q(memberships__ended_on__isnull=True), distinct=True
+        member_count=count_per_row(
+            Membership.objects.filter(team=OuterRef("pk"), ended_on__isnull=True), by="team"
         ),
-        quarter_activities=Count(
-            "activities",
-            filter=Q(activities__date__gte=quarter.start, activities__date__lte=quarter.end),
-            distinct=True,
+        quarter_activities=count_per_row(
+            Activity.objects.filter(
+                team=OuterRef("pk"), date__gte=quarter.start, date__lte=quarter.end
+            ),
+            by="team",
         ),
     ).order_by("area__path", "name", "pk")
 

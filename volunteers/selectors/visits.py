@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db.models import (
     Case,
     CharField,
-    Count,
     DateField,
     F,
     Func,
@@ -29,6 +28,7 @@ from django.db.models.functions import Coalesce, Trunc
 
 from aidcases import access
 from aidcases.models import AidCase, Area, Person, User
+from aidcases.querytools import count_per_row
 from aidcases.selectors import people_search
 from volunteers.models import FollowUp, Pairing, Team, Visit, Volunteer
 
@@ -136,16 +136,8 @@ def visit_list(
     if not_seen:
         qs = qs.filter(seen_in_person=False)
     # a correlated count per shown row, not a GROUP BY over every visit of the list
-    follow_ups = (
-        FollowUp.objects.filter(visit=OuterRef("pk"))
-        .order_by()
-        .values("visit")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return qs.annotate(flagged=Subquery(follow_ups, output_field=IntegerField())).order_by(
-        "-date", "-id"
-    )
+    follow_ups = FollowUp.objects.filter(visit=OuterRef("pk"))
+    return qs.annotate(flagged=count_per_row(follow_ups, by="visit")).order_by("-date", "-id")
 
 
 def visit_for_user_or_404(*, user: User, pk) -> Visit:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from aidcases import access, pii
 from aidcases import selectors as hub_selectors
 from aidcases.models import Area, User
+from aidcases.pagination import paginate
 from aidcases.viewutils import add_service_errors, querystring_without_page, require_perm
 from volunteers import services
 from volunteers.forms.teams import (
@@ -55,7 +55,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
         township=filters.get("township"),
         kind=filters.get("kind", ""),
     )
-    page = Paginator(teams, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(teams, request.GET.get("page"), per_page=PAGE_SIZE)
     return render(
         request,
         "volunteers/teams/team_list.html",
@@ -274,7 +274,7 @@ def volunteer_list(request: HttpRequest) -> HttpResponse:
         township=filters.get("township"),
         kind=filters.get("kind", ""),
     )
-    page = Paginator(volunteers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(volunteers, request.GET.get("page"), per_page=PAGE_SIZE)
     for volunteer in page.object_list:
         volunteer.masked_phone = pii.mask_phone(volunteer.phone) if volunteer.phone else ""
     return render(

@@ -334,7 +334,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
         urgency=filters.get("urgency", ""),
         township=filters.get("township"),
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(rows, request.GET.get("page"), per_page=PAGE_SIZE, ids_first=True)
     return render(
         request,
         "volunteers/visits/follow_up_list.html",
