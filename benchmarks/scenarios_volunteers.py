@@ -234,6 +234,10 @@ def _load(cursor, *, townships: list[int], admin: int, officer: User, leader: Us
         """,
         [officer.area.path + "%", officer.pk, admin, admin],
     )
+    # The triggers that keep each case's visit anchor are off during the load.
+    from volunteers.models import refresh_all_visit_anchors
+
+    refresh_all_visit_anchors(cursor)
     # Team activities: one a quarter for most teams over the last year; every 10th team
     # skipped the current quarter (the reminders' and the compliance badge's subject).
     cursor.execute(

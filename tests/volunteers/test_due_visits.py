@@ -115,3 +115,34 @@ def test_the_overdue_card_counts_what_the_due_page_lists(vw, officer_a, client_f
     assert "逾期未走访" in html
     card = html.split("逾期未走访")[1][:200]
     assert ">1<" in card  # the 留守 child, unvisited since the January pairing
+
+
+def test_the_stored_anchor_follows_every_kind_of_write(vw, officer_a):
+    """The anchors are kept by statement triggers, so bulk inserts (the Excel import),
+    queryset updates and deletes move them as a single save does."""
+    from volunteers.models import Visit, VisitAnchor
+
+    def anchor():
+        row = VisitAnchor.objects.filter(case=vw.tekun).first()
+        return row and (row.last_seen_on, row.pairing_started_on)
+
+    started = date(2026, 1, 5)  # the world's pairing
+    assert anchor() == (None, started)
+    Visit.objects.bulk_create(
+        [
+            Visit(case=vw.tekun, team=vw.team, date=date(2026, 1, 5), entered_by=officer_a),
+            Visit(case=vw.tekun, team=vw.team, date=date(2026, 2, 5), entered_by=officer_a),
+        ]
+    )
+    assert anchor() == (date(2026, 2, 5), started)
+
+    Visit.objects.filter(case=vw.tekun, date=date(2026, 2, 5)).update(
+        seen_in_person=False, not_seen_reason="外出"
+    )
+    assert anchor() == (date(2026, 1, 5), started)
+
+    Visit.objects.filter(case=vw.tekun).delete()
+    assert anchor() == (None, started)
+
+    Pairing.objects.filter(case=vw.tekun).update(state=Pairing.State.ENDED, ended_on=started)
+    assert anchor() == (None, None)

@@ -20,7 +20,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -171,20 +170,9 @@ class DueState:
 def due_visits(*, user: User, today: date, state: str = "") -> QuerySet[AidCase]:
     """Each visitable case with `anchor` (last visit where the person was seen, else the
     active pairing's start, else the case's opening), `next_due` (anchor + the category's
-    interval) and `due_state` — computed in SQL, so a page of them is one query."""
+    interval) and `due_state` — computed in SQL from the stored anchors (`VisitAnchor`,
+    kept by triggers), so a page of them is one query and a county's count one join."""
     intervals = settings.VISIT_INTERVAL_MONTHS
-    last_seen = (
-        Visit.objects.filter(case=OuterRef("pk"), seen_in_person=True)
-        .order_by()
-        .values("case")
-        .annotate(last=Max("date"))
-        .values("last")
-    )
-    pairing_start = (
-        Pairing.objects.filter(case=OuterRef("pk"), state=Pairing.State.ACTIVE)
-        .order_by("-started_on")
-        .values("started_on")[:1]
-    )
     months = Case(
         *[When(category=c, then=Value(intervals[c])) for c in VISITABLE_CATEGORIES],
         default=Value(3),
@@ -196,10 +184,10 @@ def due_visits(*, user: User, today: date, state: str = "") -> QuerySet[AidCase]
         visitable_cases(user=user)
         .select_related("person__area__parent")
         .annotate(
-            last_seen_on=Subquery(last_seen, output_field=DateField()),
+            last_seen_on=F("visit_anchor__last_seen_on"),
             anchor=Coalesce(
-                Subquery(last_seen, output_field=DateField()),
-                Subquery(pairing_start, output_field=DateField()),
+                F("visit_anchor__last_seen_on"),
+                F("visit_anchor__pairing_started_on"),
                 F("opened_on"),
             ),
         )
