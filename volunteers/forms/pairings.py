@@ -66,25 +66,10 @@ class PairingFilterForm(forms.Form):
         self.fields["team"].queryset = teams
 
 
-class PairingProposeForm(forms.Form):
-    case = forms.ModelChoiceField(
-        label=_("帮扶对象"),
-        queryset=None,
-        widget=forms.HiddenInput,
-        error_messages={
-            "required": _("请先选择帮扶对象。"),
-            "invalid_choice": _("所选对象不在可结对的名单中。"),
-        },
-    )
-    team = forms.ModelChoiceField(
-        label=_("服务队"),
-        queryset=None,
-        widget=forms.HiddenInput,
-        error_messages={
-            "required": _("请先选择服务队。"),
-            "invalid_choice": _("所选服务队不在您可管理的范围内。"),
-        },
-    )
+class _VolunteersAndLeadForm(forms.Form):
+    """The volunteers of a pairing and its lead, chosen among the team's current members
+    (the propose form and the change-volunteers form)."""
+
     volunteers = _VolunteersField(
         label=_("结对志愿者"),
         queryset=None,
@@ -103,14 +88,40 @@ class PairingProposeForm(forms.Form):
             "invalid_choice": _("主责志愿者须是该队的在队队员。"),
         },
     )
+
+    def set_members(self, members) -> None:
+        self.fields["volunteers"].queryset = members
+        self.fields["lead"].queryset = members
+
+
+class PairingProposeForm(_VolunteersAndLeadForm):
+    field_order = ["case", "team", "volunteers", "lead", "proposed_on"]
+
+    case = forms.ModelChoiceField(
+        label=_("帮扶对象"),
+        queryset=None,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("请先选择帮扶对象。"),
+            "invalid_choice": _("所选对象不在可结对的名单中。"),
+        },
+    )
+    team = forms.ModelChoiceField(
+        label=_("服务队"),
+        queryset=None,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("请先选择服务队。"),
+            "invalid_choice": _("所选服务队不在您可管理的范围内。"),
+        },
+    )
     proposed_on = forms.DateField(label=_("提出日期"), widget=_date)
 
     def __init__(self, *args, cases, teams, members, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["case"].queryset = cases
         self.fields["team"].queryset = teams
-        self.fields["volunteers"].queryset = members
-        self.fields["lead"].queryset = members
+        self.set_members(members)
         self.fields["proposed_on"].initial = timezone.localdate()
 
 
@@ -186,25 +197,7 @@ class CancelForm(forms.Form):
     )
 
 
-class SetVolunteersForm(forms.Form):
-    volunteers = _VolunteersField(
-        label=_("结对志愿者"),
-        queryset=None,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "required": _("请至少选择一名结对志愿者。"),
-            "invalid_choice": _("所选志愿者不是该队的在队队员。"),
-        },
-    )
-    lead = forms.ModelChoiceField(
-        label=_("主责志愿者"),
-        queryset=None,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": _("请指定一名主责志愿者。"),
-            "invalid_choice": _("主责志愿者须是该队的在队队员。"),
-        },
-    )
+class SetVolunteersForm(_VolunteersAndLeadForm):
     confirmed_on = forms.DateField(
         label=_("新加入志愿者的确认日期"),
         widget=_date,
@@ -214,5 +207,4 @@ class SetVolunteersForm(forms.Form):
 
     def __init__(self, *args, members, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["volunteers"].queryset = members
-        self.fields["lead"].queryset = members
+        self.set_members(members)
