@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from aidcases import access, pii, search
 from aidcases.audit import audit_event, audit_log
 from aidcases.models import AidCase, Area, AuditEvent, Person, User
+from aidcases.querytools import update_rows
 from aidcases.services.common import acting, require_area, require_perm
 
 
@@ -508,7 +509,7 @@ def people_update_batch(
         for person in persons:
             for name in changed_by[person.pk]:
                 fields.update(_UPDATE_COLUMNS.get(name, (name,)))
-        Person.objects.bulk_update(persons, sorted(fields))
+        update_rows(persons, sorted(fields))
         AuditEvent.objects.bulk_create(
             [
                 audit_event(
