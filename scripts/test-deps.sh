@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Python, when missing and we may use apt:
 # Debian's Chromium and a CJK font (without one, Chinese renders as boxes in
-# screenshots) for the browser tests, and docker-compose to validate
+# screenshots) for the browser tests, LibreOffice's headless Calc to check that the
+# workbooks we write open and print, and docker-compose to validate
 # docker-compose.yml (`config` needs no Docker engine).
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
 if ! fc-list 2>/dev/null | grep -qiE "noto sans cjk|wenquanyi|wqy"; then
   need+=(fonts-noto-cjk)
 fi
