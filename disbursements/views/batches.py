@@ -490,7 +490,7 @@ def _filter_params(data) -> QueryDict:
 
 def _nominate_filter(request, data) -> PersonFilter:
     filterset = PersonFilter(
-        data or None, queryset=people_selectors.people_for(user=request.user), user=request.user
+        data, queryset=people_selectors.people_for(user=request.user), user=request.user
     )
     filterset.refresh_villages_from(reverse("person_village_options"))
     return filterset
