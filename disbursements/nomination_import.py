@@ -252,7 +252,9 @@ def validate(
         cases.setdefault(case.person_id, []).append(case)
     in_batch = {
         line.person_id: line
-        for line in AidLine.objects.filter(batch=batch, person_id__in=person_ids)
+        for line in AidLine.objects.filter(batch=batch, person_id__in=person_ids).select_related(
+            "case"
+        )
     }
 
     bad = {issue.line for issue in report.errors}
