@@ -430,7 +430,6 @@ class NominationImport(importing.ImportKind):
     description = gettext_lazy(
         "把资助名单（Excel）导入到一个资助批次：按身份证号码找到您负责区域内登记的人"
         "（姓名须一致），提名其符合该项目的在册帮扶档案。金额空白按资助标准。"
-        "只要有一行有误就不导入任何内容；重复导入同一文件不会重复提名。"
     )
     upload_form = NominationUploadForm
     preview_columns = (
