@@ -15,7 +15,12 @@ class DisbursementsConfig(AppConfig):
 
         from aidcases import access, roles
         from aidcases.audit import register_verbs
-        from disbursements import hooks_batches, hooks_funds, verbs
+        from disbursements import (
+            demo,  # noqa: F401  (registers the demo seeder)
+            hooks_batches,
+            hooks_funds,
+            verbs,
+        )
         from disbursements import models as m
 
         NOTHING = Q(pk__in=[])

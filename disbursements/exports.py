@@ -8,6 +8,11 @@ their birth date at the publicity's start) appear as 张*涵.
 
 Every download writes an audit event; a payout list with full ID numbers is a reveal and
 is audited as one.
+
+The 公示 file is made in the request: it holds seven short columns read from the lock-time
+snapshot (no decryption, no joins), about a second for 5,000 lines. The payout list is a
+background job of the hub (`batch_payout_export`): it decrypts an ID number per line, and
+its file is kept behind the job system's checks (scope, reveal rights, expiry).
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import IO
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from aidcases import pii
+from aidcases import access, jobs, pii
 from aidcases.audit import audit_log
-from aidcases.models import User
+from aidcases.models import Job, User
 from aidcases.xlsx import Column, WorkbookWriter
 from disbursements.models import AidBatch, AidLine
 
@@ -187,23 +195,45 @@ def payout_columns(*, full_id: bool) -> list[Column]:
     ]
 
 
-def payout_xlsx(*, acting_user: User, batch: AidBatch, lines: QuerySet[AidLine]) -> bytes:
+# Batches whose payout list exists: released and after.
+PAYOUT_STATES = (
+    AidBatch.State.RELEASED,
+    AidBatch.State.PAID,
+    AidBatch.State.RECONCILED,
+    AidBatch.State.CLOSED,
+)
+
+
+def payout_xlsx(
+    *,
+    acting_user: User,
+    batch: AidBatch,
+    lines: QuerySet[AidLine],
+    out: IO[bytes],
+    progress: jobs.Progress | None = None,
+) -> int:
+    """Write the payout list to `out` (streaming, constant memory); returns its rows."""
     full_id = acting_user.has_perm("aidcases.reveal_id_number")
     queryset = (
         lines.exclude(state=AidLine.State.EXCLUDED)
         .select_related("person")
         .order_by("snap_village", "id")
     )
+    total = queryset.count()
+    if progress is not None:
+        progress(0, total, "正在导出发放名单")
     programme = batch.programme.name
-    out = io.BytesIO()
     title = f"{batch.name}发放名单（导出时间 {timezone.localtime():%Y-%m-%d %H:%M}）"
     if full_id:
         title += " 含完整身份证号码，注意保密"
     with WorkbookWriter(out, landscape=True) as book:
         sheet = book.sheet("发放名单", columns=payout_columns(full_id=full_id), title=title)
         count = sheet.write_many(
-            {"seq": n, "line": line, "programme": programme}
-            for n, line in enumerate(queryset.iterator(chunk_size=2000), 1)
+            (
+                {"seq": n, "line": line, "programme": programme}
+                for n, line in enumerate(queryset.iterator(chunk_size=2000), 1)
+            ),
+            progress=(lambda n: progress(n, total)) if progress is not None else None,
         )
     audit_log(
         actor=acting_user,
@@ -211,4 +241,25 @@ def payout_xlsx(*, acting_user: User, batch: AidBatch, lines: QuerySet[AidLine])
         obj=batch,
         details={"rows": count, "full_id": full_id},
     )
-    return out.getvalue()
+    return count
+
+
+@jobs.register(
+    "batch_payout_export", label=_("导出发放名单"), permission="disbursements.view_money"
+)
+def payout_job(*, job: Job, out: IO[bytes], progress: jobs.Progress) -> str:
+    """The payout list as a background job (a batch may hold thousands of lines, each ID
+    decrypted): made with the requester's scope and reveal rights as they are now."""
+    user = job.requested_by
+    batch = (
+        AidBatch.objects.filter(access.scope_q(AidBatch, user), pk=job.params.get("batch"))
+        .select_related("programme")
+        .first()
+    )
+    if batch is None or not user.has_perm("disbursements.view_money"):
+        raise ValidationError(_("找不到该资助批次，或您已无权导出其发放名单。"))
+    if batch.state not in PAYOUT_STATES:
+        raise ValidationError(_("下达发放后才能导出发放名单。"))
+    lines = AidLine.objects.filter(access.scope_q(AidLine, user), batch=batch)
+    payout_xlsx(acting_user=user, batch=batch, lines=lines, out=out, progress=progress)
+    return f"发放名单_{batch.pk}_{timezone.localdate():%Y%m%d}.xlsx"

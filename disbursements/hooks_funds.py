@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 VERB_LABELS = {
     "funding_source.update": _("修改资金来源"),
     "fund_entry.update": _("修改入账草稿"),
+    "fund.update": _("修改专项资金"),
+    "fund.deactivate": _("停用专项资金"),
+    "fund.reactivate": _("重新启用专项资金"),
     "goods.receive": _("登记捐赠物资"),
     "goods.distribute": _("发放捐赠物资"),
     "programme.create": _("新增资助项目"),

@@ -652,6 +652,27 @@ class FundMovement(models.Model):
         return f"{self.fund} {self.get_kind_display()} ¥{self.amount}"
 
 
+class SubmitKey(models.Model):
+    """A form's one-time token, claimed by the money write it submitted, in the write's
+    own transaction: the same token again (a double click, a resent form) gets back what
+    the first made and writes nothing. A write that fails rolls its claim back with it,
+    so the form may be sent again."""
+
+    key = models.CharField(max_length=80, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=40)
+    # what the first submission made (an entry, a batch, a line, a reversal)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("表单提交记录")
+        verbose_name_plural = _("表单提交记录")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.key}"
+
+
 for _model, _name in [
     (FundingSource, "FundingSourceEvent"),
     (Fund, "FundEvent"),

@@ -13,16 +13,18 @@ class StudentsConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         import students.imports  # noqa: F401  (registers the student and left-behind rosters)
-        from aidcases import context_processors, roles
+        from aidcases import case_details, context_processors, roles
         from aidcases.audit import register_verbs
         from aidcases.context_processors import register_nav
         from students import (
             archive,
             demo,  # noqa: F401  (registers the demo seeder)
             people_filters,
+            selectors,
         )
 
         archive.register_sections()
+        case_details.register(selectors.case_school_details)
         people_filters.register()
         register_nav(
             "school_list",

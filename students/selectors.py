@@ -283,3 +283,17 @@ def roster_groups(
     for group in groups:
         group.total = totals[group.grade]
     return groups
+
+
+def case_school_details(case_ids: list[int]) -> dict[int, dict[str, str]]:
+    """School name and grade per case, for apps that freeze them (the money app's 公示
+    snapshot), registered with ``aidcases.case_details``: two queries whatever the count.
+    A case with both profiles gives its student profile's. The caller checked the cases."""
+    found: dict[int, dict[str, str]] = {}
+    for model in (StudentProfile, LeftBehindProfile):
+        rows = model.objects.filter(case_id__in=case_ids).values_list(
+            "case_id", "school__name", "grade"
+        )
+        for case_id, school, grade in rows:
+            found.setdefault(case_id, {"school": school or "", "grade": grade or ""})
+    return found

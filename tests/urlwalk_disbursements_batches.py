@@ -36,7 +36,9 @@ OBJECT_URLS = {
     "batch_publicity_xlsx": ObjectUrl(
         _batch, owner_status=302, other_status=302, leader_status=404
     ),
-    "batch_payout_xlsx": ObjectUrl(_batch, owner_status=403, other_status=403, leader_status=404),
+    "batch_payout_export": ObjectUrl(
+        _batch, method="post", owner_status=403, other_status=403, leader_status=404
+    ),
     "line_action": ObjectUrl(
         lambda w: {"pk": w.mbatch_line_b.pk, "action": "verify"},
         method="post",

@@ -18,6 +18,9 @@ def _denied(kwargs, method: str = "get") -> ObjectUrl:
 OBJECT_URLS = {
     "source_edit": _denied(lambda w: {"pk": w.mfunds_source.pk}),
     "fund_detail": _denied(lambda w: {"pk": w.mfunds_fund.pk}),
+    "fund_edit": _denied(lambda w: {"pk": w.mfunds_fund.pk}),
+    "fund_deactivate": _denied(lambda w: {"pk": w.mfunds_fund.pk}, "post"),
+    "fund_reactivate": _denied(lambda w: {"pk": w.mfunds_fund.pk}, "post"),
     "entry_detail": _denied(lambda w: {"pk": w.mfunds_entry.pk}),
     "entry_edit": _denied(lambda w: {"pk": w.mfunds_draft.pk}),
     "entry_post": _denied(lambda w: {"pk": w.mfunds_draft.pk}, "post"),

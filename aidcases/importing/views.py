@@ -71,7 +71,12 @@ def _preview_url(kind: ImportKind, upload: uploads.Upload) -> str:
 def import_start(request: HttpRequest, kind: str) -> HttpResponse:
     kind_ = _kind(request, kind)
     form_class = kind_.upload_form or UploadForm
-    form = form_class(request.POST or None, request.FILES or None, user=request.user)
+    # A link may preselect the kind's choices (a batch page's "导入名单" names its batch); a
+    # value outside the user's choices is simply not selected.
+    initial = {key: value for key, value in request.GET.items() if key != "file"}
+    form = form_class(
+        request.POST or None, request.FILES or None, user=request.user, initial=initial or None
+    )
     if request.method == "POST" and form.out_of_scope():
         raise Http404
     if request.method == "POST" and form.is_valid():

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from disbursements.forms.once import OnceTokenMixin
 from disbursements.models import AidBatch, AidLine, AidProgramme, Fund
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -39,7 +40,7 @@ class BatchFilterForm(forms.Form):
         self.fields["school_year"].choices = [("", _("全部学年")), *_school_years()]
 
 
-class BatchCreateForm(forms.Form):
+class BatchCreateForm(OnceTokenMixin, forms.Form):
     programme = forms.ModelChoiceField(label=_("资助项目"), queryset=AidProgramme.objects.none())
     name = forms.CharField(
         label=_("批次名称"),
@@ -109,7 +110,7 @@ class PayForm(forms.Form):
         return data
 
 
-class ReverseForm(forms.Form):
+class ReverseForm(OnceTokenMixin, forms.Form):
     reason = forms.CharField(label=_("冲正原因"), max_length=300)
     voucher = forms.CharField(label=_("冲正凭证号"), max_length=60, required=False)
 

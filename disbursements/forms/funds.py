@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aidcases import pii
 from aidcases.models import HARDSHIP_FLAGS, AidCase, hardship_level_choices
+from disbursements.forms.once import OnceTokenMixin
 from disbursements.models import (
     AidProgramme,
     Fund,
@@ -146,10 +147,19 @@ class FundForm(forms.Form):
         return data
 
 
+class FundDeactivateForm(forms.Form):
+    reason = forms.CharField(
+        label=_("停用原因"),
+        max_length=200,
+        error_messages={"required": _("请说明停用原因。")},
+        widget=forms.TextInput(attrs={"placeholder": _("如：专项已结束、资金已用完")}),
+    )
+
+
 # --- entries ---------------------------------------------------------------------
 
 
-class FundEntryForm(forms.Form):
+class FundEntryForm(OnceTokenMixin, forms.Form):
     source = SourceChoiceField(
         label=_("资金来源"),
         queryset=FundingSource.objects.none(),
@@ -395,6 +405,7 @@ class ProgrammeForm(forms.Form):
 __all__ = [
     "CancelForm",
     "DistributeForm",
+    "FundDeactivateForm",
     "FundEntryForm",
     "FundForm",
     "FundingSourceForm",

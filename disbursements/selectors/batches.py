@@ -170,6 +170,26 @@ def nomination_candidates(*, user: User, batch: AidBatch, query: str) -> QuerySe
     return _fitting_cases(user=user, batch=batch).filter(person__in=people.values("pk"))
 
 
+def filtered_candidates(*, user: User, batch: AidBatch, filterset) -> QuerySet[AidCase]:
+    """The people list's own filters (the hub's PersonFilter over `people_for`, the
+    registered ones such as 学校 included) among the cases that fit the batch. The
+    list's case filters (category, level, flags) also choose which of a person's cases
+    is nominated; one case per person, the first by category."""
+    if not filterset.is_valid():
+        return AidCase.objects.none()
+    data = filterset.form.cleaned_data
+    qs = _fitting_cases(user=user, batch=batch).filter(person__in=filterset.qs.values("pk"))
+    if data.get("category"):
+        qs = qs.filter(category=data["category"])
+    if data.get("level"):
+        qs = qs.filter(hardship_level=data["level"])
+    if data.get("flags"):
+        qs = qs.filter(flags__overlap=list(data["flags"]))
+    return qs.order_by("person__name_sort", "person_id", "category", "pk").distinct(
+        "person__name_sort", "person_id"
+    )
+
+
 @dataclass
 class Suggestion:
     case: AidCase

@@ -20,9 +20,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aidcases import access
+from aidcases import access, case_details
 from aidcases.audit import audit_log
 from aidcases.models import AidCase, Attachment, User
+from aidcases.services.attachments import attachment_add
 from aidcases.services.common import acting, require_perm
 from disbursements.models import (
     AidBatch,
@@ -34,6 +35,7 @@ from disbursements.models import (
     Reversal,
 )
 from disbursements.services.funds import fund_move
+from disbursements.services.submit_keys import once
 from disbursements.workdays import working_days_end
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "batch_start_publicity",
     "batch_start_verification",
     "batch_submit",
+    "check_case_fits",
     "line_add",
     "line_exclude",
     "line_mark_failed",
@@ -55,6 +58,7 @@ __all__ = [
     "line_reverse",
     "line_verify",
     "line_warnings",
+    "once_taken_by",
     "required_approvals",
 ]
 
@@ -106,31 +110,62 @@ def batch_create(
     term: str = "",
     month: date | None = None,
     follow_up_of: AidBatch | None = None,
+    client_token: str | None = None,
 ) -> AidBatch:
+    """A new batch in DRAFT. The form's `client_token` makes a double submit return the
+    first batch."""
     require_perm(acting_user, "disbursements.manage_batches")
     if not programme.funds.filter(pk=fund.pk).exists():
         raise ValidationError({"fund": _("该资助项目不能使用这项资金。")})
+    # the fund's row lock: a batch is not opened on a fund being switched off
+    fund = Fund.objects.select_for_update().get(pk=fund.pk)
+    if not fund.is_active:
+        raise ValidationError({"fund": _("这项资金已停用。")})
     if programme.mode == AidProgramme.Mode.MONTHLY and month is None:
         raise ValidationError({"month": _("按月发放的项目请选择发放月份。")})
-    batch = AidBatch(
-        programme=programme,
-        name=name.strip(),
-        school_year=school_year,
-        term=term,
-        month=month.replace(day=1) if month else None,
-        fund=fund,
-        follow_up_of=follow_up_of,
-        approvals_required=programme.approvals_required,
-        created_by=acting_user,
+
+    def write() -> AidBatch:
+        batch = AidBatch(
+            programme=programme,
+            name=name.strip(),
+            school_year=school_year,
+            term=term,
+            month=month.replace(day=1) if month else None,
+            fund=fund,
+            follow_up_of=follow_up_of,
+            approvals_required=programme.approvals_required,
+            created_by=acting_user,
+        )
+        batch.full_clean()
+        with acting(acting_user):
+            batch.save()
+        _event(acting_user, "batch.create", batch, programme=programme.pk)
+        return batch
+
+    return once(
+        key=client_token,
+        acting_user=acting_user,
+        action="batch.create",
+        model=AidBatch,
+        write=write,
     )
-    batch.full_clean()
-    with acting(acting_user):
-        batch.save()
-    _event(acting_user, "batch.create", batch, programme=programme.pk)
-    return batch
 
 
-def _check_case_fits(programme: AidProgramme, case: AidCase) -> None:
+def once_taken_by(batch: AidBatch, person_id: int) -> AidBatch | None:
+    """The other batch in which the person already holds this programme's payment for
+    the batch's period (a locked, approved or paid line), if any: they cannot be
+    nominated again (the paid-once key would refuse the lock)."""
+    line = (
+        AidLine.objects.filter(once_key=_once_key(batch, person_id))
+        .exclude(batch_id=batch.pk)
+        .select_related("batch")
+        .first()
+    )
+    return line.batch if line is not None else None
+
+
+def check_case_fits(programme: AidProgramme, case: AidCase) -> None:
+    """The programme's eligibility for one case (open, of a category it covers)."""
     if case.status != AidCase.Status.OPEN:
         raise ValidationError(_("该对象的帮扶档案已结案，不能提名。"), code="case_closed")
     if programme.categories and case.category not in programme.categories:
@@ -149,16 +184,50 @@ def line_add(
     amount: Decimal | None = None,
     reason: str = "",
     retry_of: AidLine | None = None,
+    client_token: str | None = None,
 ) -> AidLine:
     """Nominate one person (through one of their cases). Township officers only in their
-    township (out of scope = "does not exist")."""
+    township (out of scope = "does not exist"). The form's `client_token` (one per person
+    on the form) makes a double submit return the line the first one added."""
     require_perm(acting_user, "disbursements.nominate")
+    return once(
+        key=client_token,
+        acting_user=acting_user,
+        action="aid_line.add",
+        model=AidLine,
+        write=lambda: _line_add(
+            acting_user=acting_user,
+            batch=batch,
+            case=case,
+            amount=amount,
+            reason=reason,
+            retry_of=retry_of,
+        ),
+    )
+
+
+def _line_add(
+    *,
+    acting_user: User,
+    batch: AidBatch,
+    case: AidCase,
+    amount: Decimal | None,
+    reason: str,
+    retry_of: AidLine | None,
+) -> AidLine:
     case = access.get_for_user_or_404(
         AidCase.objects.select_related("person"), acting_user, pk=case.pk
     )
     batch = _locked(batch)
     _require_state(batch, S.DRAFT, S.VERIFYING)
-    _check_case_fits(batch.programme, case)
+    check_case_fits(batch.programme, case)
+    taken = once_taken_by(batch, case.person_id)
+    if taken is not None:
+        raise ValidationError(
+            _("%(name)s 本期已在该项目的其他批次（%(batch)s）中，不能重复资助。")
+            % {"name": case.person.name, "batch": taken.name},
+            code="paid_once",
+        )
     if retry_of is not None:
         retry_of = AidLine.objects.get(pk=retry_of.pk)  # its state now, not as the caller saw it
         if batch.follow_up_of_id is None or retry_of.batch_id != batch.follow_up_of_id:
@@ -236,19 +305,14 @@ def line_verify(*, acting_user: User, line: AidLine, method: str, note: str = ""
     return line
 
 
-def _snapshot(line: AidLine) -> None:
+def _snapshot(line: AidLine, details: dict[str, str]) -> None:
     person = line.person
     line.snap_name = person.name
     line.snap_village = person.area.name
     line.snap_birth_date = person.birth_date
     line.snap_level = line.case.get_hardship_level_display() if line.case.hardship_level else ""
-    # school and grade come from whichever profile the leaf app keeps (read by name only)
-    for profile_name in ("student_profile", "left_behind_profile"):
-        profile = getattr(line.case, profile_name, None)
-        if profile is not None:
-            line.snap_school = str(profile.school or "")[:100]
-            line.snap_grade = (profile.grade or "")[:20]
-            break
+    line.snap_school = details.get("school", "")[:100]
+    line.snap_grade = details.get("grade", "")[:20]
 
 
 @transaction.atomic
@@ -270,9 +334,12 @@ def batch_lock(*, acting_user: User, batch: AidBatch) -> AidBatch:
             _("还有 %(n)d 人未核查：%(names)s")
             % {"n": len(unverified), "names": "、".join(unverified[:10])}
         )
+    # school and grade as the students app registered them with the hub (no leaf reads
+    # another's models): one read for the whole list
+    details = case_details.for_cases(line.case_id for line in lines)
     with acting(acting_user):
         for line in lines:
-            _snapshot(line)
+            _snapshot(line, details.get(line.case_id, {}))
             line.once_key = _once_key(batch, line.person_id)
             try:
                 with transaction.atomic():
@@ -488,7 +555,11 @@ def batch_release(*, acting_user: User, batch: AidBatch) -> AidBatch:
 
 def _locked_line(line: AidLine) -> tuple[AidBatch, AidLine]:
     batch = _locked(line.batch)
-    return batch, AidLine.objects.select_for_update().select_related("fund").get(pk=line.pk)
+    return batch, (
+        AidLine.objects.select_for_update(of=("self",))
+        .select_related("fund", "person__area", "case")
+        .get(pk=line.pk)
+    )
 
 
 def _settle(acting_user: User, batch: AidBatch) -> None:
@@ -505,9 +576,15 @@ def line_mark_paid(
     method: str,
     voucher: str = "",
     receipt: Attachment | None = None,
+    receipt_file=None,
 ) -> AidLine:
     """pending → paid, once: a second call for a paid line changes nothing (a double
-    submit is harmless) and moves no money."""
+    submit is harmless: the line's state is the idempotency key) and moves no money.
+
+    Cash and in-kind need the signed receipt: an `Attachment` of the person, or
+    `receipt_file`, an upload stored here as one through the hub's attachment rules
+    (type sniffed, images re-encoded) — only after the line is locked and found pending,
+    so a second submit stores no second copy."""
     require_perm(acting_user, "disbursements.pay")
     batch, line = _locked_line(line)
     if line.state == L.PAID:
@@ -517,10 +594,28 @@ def line_mark_paid(
         raise ValidationError(_("只有待发放的记录可以标记为已发放。"))
     if paid_on > timezone.localdate():
         raise ValidationError({"paid_on": _("发放日期不能晚于今天。")})
-    if method in (AidLine.Method.CASH, AidLine.Method.IN_KIND) and receipt is None:
+    needs_receipt = method in (AidLine.Method.CASH, AidLine.Method.IN_KIND)
+    if needs_receipt and receipt is None and receipt_file is None:
         raise ValidationError({"receipt": _("现金或实物发放需上传签收单。")})
     if method == AidLine.Method.BANK and not voucher.strip():
         raise ValidationError({"voucher": _("银行代发请填写凭证号或银行流水号。")})
+    if receipt is not None and receipt.person_id != line.person_id:
+        raise ValidationError({"receipt": _("签收单须是该受助人的附件。")})
+    if needs_receipt and receipt is None:
+        try:
+            receipt = attachment_add(
+                acting_user=acting_user,
+                person=line.person,
+                case=line.case,
+                upload=receipt_file,
+                kind=Attachment.Kind.DOCUMENT,
+                title=_("签收单：%(batch)s") % {"batch": batch.name},
+                permission="disbursements.pay",
+            )
+        except ValidationError as exc:
+            raise ValidationError({"receipt": exc.messages}) from exc
+    if not needs_receipt:
+        receipt = None
     fund_move(acting_user=acting_user, fund=line.fund, kind=MK.PAY, amount=line.amount, line=line)
     with acting(acting_user):
         line.state = L.PAID
@@ -561,11 +656,31 @@ def line_mark_failed(*, acting_user: User, line: AidLine, reason: str) -> AidLin
 
 
 @transaction.atomic
-def line_reverse(*, acting_user: User, line: AidLine, reason: str, voucher: str = "") -> Reversal:
-    """冲正: the only correction of a paid line. The money returns to the fund."""
+def line_reverse(
+    *,
+    acting_user: User,
+    line: AidLine,
+    reason: str,
+    voucher: str = "",
+    client_token: str | None = None,
+) -> Reversal:
+    """冲正: the only correction of a paid line. The money returns to the fund. The
+    form's `client_token` makes a double submit return the first reversal."""
     require_perm(acting_user, "disbursements.pay")
     if not reason.strip():
         raise ValidationError({"reason": _("请填写冲正原因。")})
+    return once(
+        key=client_token,
+        acting_user=acting_user,
+        action="aid_line.reverse",
+        model=Reversal,
+        write=lambda: _line_reverse(
+            acting_user=acting_user, line=line, reason=reason, voucher=voucher
+        ),
+    )
+
+
+def _line_reverse(*, acting_user: User, line: AidLine, reason: str, voucher: str) -> Reversal:
     _batch, line = _locked_line(line)
     if line.state != L.PAID:
         raise ValidationError(_("只有已发放的记录可以冲正。"))

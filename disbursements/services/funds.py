@@ -23,6 +23,7 @@ from aidcases.audit import audit_log
 from aidcases.models import User
 from aidcases.services.common import acting, require_perm
 from disbursements.models import Fund, FundEntry, FundingSource, FundMovement
+from disbursements.services.submit_keys import once
 
 __all__ = [
     "FundEntryData",
@@ -149,31 +150,46 @@ class FundEntryData:
 
 
 @transaction.atomic
-def fund_entry_create(*, acting_user: User, data: FundEntryData) -> FundEntry:
-    """A draft entry: it counts for nothing until posted."""
+def fund_entry_create(
+    *, acting_user: User, data: FundEntryData, client_token: str | None = None
+) -> FundEntry:
+    """A draft entry: it counts for nothing until posted. The form's `client_token` makes
+    a double submit return the first draft instead of a second one."""
     require_perm(acting_user, "disbursements.manage_funds")
     if data.received_on > timezone.localdate():
         raise ValidationError({"received_on": _("到账日期不能晚于今天。")})
-    entry = FundEntry(
-        source=data.source,
-        fund=data.fund,
-        amount=data.amount,
-        received_on=data.received_on,
-        document_number=data.document_number.strip(),
-        receipt_state=data.receipt_state,
-        notes=data.notes,
-        created_by=acting_user,
+
+    def write() -> FundEntry:
+        if not Fund.objects.select_for_update().get(pk=data.fund.pk).is_active:
+            raise ValidationError({"fund": _("这项资金已停用。")})
+        entry = FundEntry(
+            source=data.source,
+            fund=data.fund,
+            amount=data.amount,
+            received_on=data.received_on,
+            document_number=data.document_number.strip(),
+            receipt_state=data.receipt_state,
+            notes=data.notes,
+            created_by=acting_user,
+        )
+        entry.full_clean()
+        with acting(acting_user):
+            entry.save()
+        audit_log(
+            actor=acting_user,
+            verb="fund_entry.create",
+            obj=entry,
+            details={"amount": str(entry.amount), "fund": entry.fund_id},
+        )
+        return entry
+
+    return once(
+        key=client_token,
+        acting_user=acting_user,
+        action="fund_entry.create",
+        model=FundEntry,
+        write=write,
     )
-    entry.full_clean()
-    with acting(acting_user):
-        entry.save()
-    audit_log(
-        actor=acting_user,
-        verb="fund_entry.create",
-        obj=entry,
-        details={"amount": str(entry.amount), "fund": entry.fund_id},
-    )
-    return entry
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ urlpatterns = [
     path(
         "batches/<int:pk>/publicity.xlsx", views.batch_publicity_xlsx, name="batch_publicity_xlsx"
     ),
-    path("batches/<int:pk>/payout.xlsx", views.batch_payout_xlsx, name="batch_payout_xlsx"),
+    path("batches/<int:pk>/payout/", views.batch_payout_export, name="batch_payout_export"),
     path("aid-lines/<int:pk>/do/<slug:action>/", views.line_action, name="line_action"),
     path("aid-lines/<int:pk>/pay/", views.line_pay, name="line_pay"),
     path("aid-lines/<int:pk>/reverse/", views.line_reverse, name="line_reverse"),

@@ -6,6 +6,7 @@ a message on the page, a PermissionDenied a 403."""
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -13,16 +14,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aidcases import selectors as people_selectors
 from aidcases import services as hub_services
-from aidcases.models import AidCase, Attachment
+from aidcases.models import AidCase
 from aidcases.pagination import paginate
+from aidcases.people.filters import PersonFilter
+from aidcases.services.people import person_id_search_record
 from aidcases.viewutils import add_service_errors, querystring_without_page, require_perm
 from disbursements import exports, services
 from disbursements.forms.batches import (
@@ -37,6 +41,7 @@ from disbursements.forms.batches import (
     ReverseForm,
     VerifyForm,
 )
+from disbursements.forms.once import new_token
 from disbursements.models import AidBatch, AidLine, Fund
 from disbursements.selectors import batches as selectors
 from disbursements.services import batches as batch_services
@@ -46,6 +51,7 @@ S = AidBatch.State
 L = AidLine.State
 PAGE_SIZE = 50
 NOMINATE_PAGE_SIZE = 30
+MAX_NOMINATE = 500  # people added by one click
 
 # The path a batch walks, as the step indicator shows it.
 STEPS = [
@@ -61,7 +67,7 @@ STEPS = [
 _STEP_INDEX = {state: i for i, (state, _label) in enumerate(STEPS)}
 _STEP_INDEX[S.RECONCILED] = _STEP_INDEX[S.PAID]
 PUBLISHED = (S.LOCKED, S.IN_APPROVAL, S.IN_PUBLICITY, S.RELEASED, S.PAID, S.RECONCILED, S.CLOSED)
-PAYING = (S.RELEASED, S.PAID, S.RECONCILED, S.CLOSED)
+PAYING = exports.PAYOUT_STATES
 
 
 def _msg(exc: ValidationError) -> str:
@@ -180,6 +186,7 @@ def batch_create(request: HttpRequest) -> HttpResponse:
                 term=data["term"],
                 month=data["month"],
                 fund=data["fund"],
+                client_token=form.token,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -364,8 +371,8 @@ def line_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 def line_pay(request: HttpRequest, pk: int) -> HttpResponse:
-    """Mark one line paid; cash and in-kind need the signed receipt, which is stored as
-    the person's attachment (the hub's upload rules) in the same transaction."""
+    """Mark one line paid; cash and in-kind need the signed receipt, which the service
+    stores as the person's attachment (the hub's upload rules) in the same transaction."""
     line = selectors.line_for_user_or_404(user=request.user, pk=pk)
     require_perm(request, "disbursements.pay")
     form = PayForm(
@@ -376,25 +383,14 @@ def line_pay(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                receipt = None
-                if data["receipt"] and data["method"] != AidLine.Method.BANK:
-                    receipt = hub_services.attachment_add(
-                        acting_user=request.user,
-                        person=line.person,
-                        case=line.case,
-                        upload=data["receipt"],
-                        kind=Attachment.Kind.DOCUMENT,
-                        title=_("签收单：%(batch)s") % {"batch": line.batch.name},
-                    )
-                services.line_mark_paid(
-                    acting_user=request.user,
-                    line=line,
-                    paid_on=data["paid_on"],
-                    method=data["method"],
-                    voucher=data["voucher"],
-                    receipt=receipt,
-                )
+            services.line_mark_paid(
+                acting_user=request.user,
+                line=line,
+                paid_on=data["paid_on"],
+                method=data["method"],
+                voucher=data["voucher"],
+                receipt_file=data["receipt"],
+            )
         except ValidationError as exc:
             add_service_errors(form, exc, rename={"file": "receipt"})
         else:
@@ -482,27 +478,133 @@ def _nominate_page(request, batch, template, extra):
     return render(request, template, {"batch": batch, **extra})
 
 
+# The people list's parameters that the nominate page passes on (its own: page, all).
+def _filter_params(data) -> QueryDict:
+    params = QueryDict(mutable=True)
+    for name in PersonFilter.param_names():
+        values = [v for v in data.getlist(name) if v.strip()]
+        if values:
+            params.setlist(name, values)
+    return params
+
+
+def _nominate_filter(request, data) -> PersonFilter:
+    filterset = PersonFilter(
+        data, queryset=people_selectors.people_for(user=request.user), user=request.user
+    )
+    filterset.refresh_villages_from(reverse("person_village_options"))
+    return filterset
+
+
 @login_required
 def batch_nominate(request: HttpRequest, pk: int) -> HttpResponse:
-    """Add from the people list: search by name or pinyin among the open cases in scope
-    that fit the programme; the amount defaults to the programme's standard."""
+    """Add from the people list, with its filters (乡镇, 村, 类别, 认定等级, 困难类型, 学校,
+    年级 …, the hub's PersonFilter): tick people on the page, or nominate everyone the
+    filters find (at most MAX_NOMINATE a click). Only open cases in scope that fit the
+    programme and are not in the batch yet; the amount defaults to the standard."""
     batch = selectors.batch_for_user_or_404(user=request.user, pk=pk)
     if request.method == "POST":
+        if request.POST.get("all") == "1":
+            return _nominate_all(request, batch)
         return _nominate_post(request, batch)
-    query = request.GET.get("q", "").strip()[:50]
+    if not allowed(request.user, batch).nominate:
+        raise PermissionDenied
+    params = _filter_params(request.GET)
+    query = params.get("q", "")
+    id_kind = people_selectors.id_search_kind(
+        query, id_tails=request.user.has_perm("aidcases.reveal_id_number")
+    )
+    if id_kind == "whole":
+        # a whole ID number would sit in the URL (and its logs): not here
+        messages.info(
+            request,
+            _("这里不能按完整身份证号码查找；请输入姓名或尾号，或用“从Excel名单导入”。"),
+        )
+        params.pop("q")
+        return redirect(f"{reverse('batch_nominate', args=[batch.pk])}?{params.urlencode()}")
+    searched = "q" in request.GET or bool(params)
+    filterset = _nominate_filter(request, params if searched else None)
     page = None
-    if query:
-        cases = selectors.nomination_candidates(user=request.user, batch=batch, query=query)
+    if searched:
+        cases = selectors.filtered_candidates(user=request.user, batch=batch, filterset=filterset)
         page = paginate(cases, request.GET.get("page"), per_page=NOMINATE_PAGE_SIZE)
         page.object_list = list(page.object_list)
         for case in page.object_list:
             case.standard = batch.programme.standard_for(case.hardship_level)
+        if id_kind == "tail" and filterset.is_valid():
+            person_id_search_record(
+                acting_user=request.user, kind=id_kind, matches=page.paginator.count
+            )
+    advanced = [n for n in params if n not in ("q", "sort")]
     return _nominate_page(
         request,
         batch,
         "disbursements/batches/nominate.html",
-        {"query": query, "page": page, "qs": querystring_without_page(request)},
+        {
+            "filter": filterset,
+            "query": query,
+            "page": page,
+            "qs": querystring_without_page(request),
+            "filter_params": [(k, v) for k in params for v in params.getlist(k)],
+            "advanced_open": bool(advanced) or bool(filterset.form.errors),
+            "max_nominate": MAX_NOMINATE,
+            "client_token": new_token(),
+        },
     )
+
+
+def _nominate_all(request, batch):
+    """Everyone the people-list filters find (re-applied now, in the user's scope), at
+    the standard amounts, each through line_add: whoever cannot be added is named."""
+    if not allowed(request.user, batch).nominate:
+        raise PermissionDenied
+    params = _filter_params(request.POST)
+    back = f"{reverse('batch_nominate', args=[batch.pk])}?{params.urlencode()}"
+    filterset = _nominate_filter(request, params)
+    if not params or not filterset.is_valid():
+        messages.error(request, _("请先设置筛选条件。"))
+        return redirect(back)
+    cases = list(
+        selectors.filtered_candidates(user=request.user, batch=batch, filterset=filterset)[
+            : MAX_NOMINATE + 1
+        ]
+    )
+    more = len(cases) > MAX_NOMINATE
+    token = _form_token(request)
+    added, problems = [], []
+    for case in cases[:MAX_NOMINATE]:
+        try:
+            line = services.line_add(
+                acting_user=request.user,
+                batch=batch,
+                case=case,
+                client_token=f"{token}:{case.pk}" if token else None,
+            )
+            added.append(line.person.name)
+        except ValidationError as exc:
+            problems.append(f"{case.person.name}：{_msg(exc)}")
+        except Http404:
+            continue  # out of scope since the page was shown
+    _nominate_messages(request, added, problems)
+    if more:
+        messages.info(
+            request,
+            _("一次最多提名 %(n)d 人，符合条件的还有未提名的，可再次点击继续。")
+            % {"n": MAX_NOMINATE},
+        )
+    return redirect(batch)
+
+
+def _nominate_messages(request, added: list[str], problems: list[str]) -> None:
+    if added:
+        messages.success(
+            request,
+            _("已提名 %(n)d 人：%(names)s") % {"n": len(added), "names": "、".join(added[:10])},
+        )
+    if problems:
+        messages.error(request, "；".join(list(dict.fromkeys(problems))[:20]))
+    if not added and not problems:
+        messages.info(request, _("没有提名任何人。"))
 
 
 @login_required
@@ -518,16 +620,27 @@ def batch_suggest(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "suggestions": selectors.suggestions(user=request.user, batch=batch),
             "rules": selectors.programme_rules(batch.programme),
+            "client_token": new_token(),
         },
     )
+
+
+def _form_token(request) -> str | None:
+    """The page's one-time token (a hidden field), if it is a well-formed one."""
+    raw = request.POST.get("client_token", "")
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None
 
 
 def _nominate_post(request, batch):
     if not allowed(request.user, batch).nominate:
         raise PermissionDenied
     ids = request.POST.getlist("case")
+    token = _form_token(request)
     added, problems = [], []
-    for raw in ids[:500]:
+    for raw in ids[:MAX_NOMINATE]:
         form = NominateForm({"case": raw, "amount": request.POST.get(f"amount_{raw}", "")})
         if not form.is_valid():
             problems.append(_("金额填写有误。"))
@@ -541,21 +654,15 @@ def _nominate_post(request, batch):
                 batch=batch,
                 case=case,
                 amount=form.cleaned_data["amount"],
+                # one token per person on the form: a resent form adds nobody twice
+                client_token=f"{token}:{case.pk}" if token else None,
             )
             added.append(line.person.name)
         except ValidationError as exc:
             problems.append(_msg(exc))
         except Http404:
             continue  # a case out of scope: answered as if it did not exist
-    if added:
-        messages.success(
-            request,
-            _("已提名 %(n)d 人：%(names)s") % {"n": len(added), "names": "、".join(added[:10])},
-        )
-    if problems:
-        messages.error(request, "；".join(dict.fromkeys(problems)))
-    if not added and not problems:
-        messages.info(request, _("没有提名任何人。"))
+    _nominate_messages(request, added, problems)
     return redirect(batch)
 
 
@@ -613,15 +720,17 @@ def batch_publicity_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def batch_payout_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+@require_POST
+def batch_payout_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start the payout list as a background job (exports.payout_job); its page shows
+    the progress and, when done, the download link."""
     batch = selectors.batch_for_user_or_404(user=request.user, pk=pk)
     require_perm(request, "disbursements.view_money")
     if batch.state not in PAYING:
         messages.error(request, _("下达发放后才能导出发放名单。"))
         return redirect(batch)
-    content = exports.payout_xlsx(
-        acting_user=request.user,
-        batch=batch,
-        lines=selectors.lines_for(user=request.user, batch=batch),
+    job = hub_services.job_start(
+        acting_user=request.user, kind="batch_payout_export", params={"batch": batch.pk}
     )
-    return _xlsx(content, f"发放名单_{batch.pk}_{timezone.localdate():%Y%m%d}.xlsx")
+    messages.info(request, _("正在后台生成发放名单，完成后可在此下载。"))
+    return redirect("job_detail", pk=job.pk)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -25,6 +26,7 @@ from disbursements import services
 from disbursements.forms.funds import (
     CancelForm,
     DistributeForm,
+    FundDeactivateForm,
     FundEntryForm,
     FundForm,
     FundingSourceForm,
@@ -184,6 +186,7 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "qs": _query_without_cursor(request),
             "entries": entries,
             "can_manage": request.user.has_perm(MANAGE),
+            "deactivate_form": FundDeactivateForm(),
         },
     )
 
@@ -209,17 +212,7 @@ def fund_create(request: HttpRequest) -> HttpResponse:
     picked = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        kind = data["restriction"]
-        restriction = {"restriction": kind}
-        if kind == Fund.Restriction.PROGRAMME:
-            restriction["restricted_programme"] = data["restricted_programme"]
-        elif kind == Fund.Restriction.SCHOOL:
-            restriction["restricted_school_name"] = data["restricted_school_name"].strip()
-        elif kind == Fund.Restriction.PERSON:
-            picked = selectors.person_in_scope(user=request.user, pk=data["restricted_person"])
-            if picked is None:
-                form.add_error(None, _("找不到该受助人，请重新搜索选择。"))
-            restriction["restricted_person"] = picked
+        restriction, picked = _restriction(request, form, data)
         if not form.errors:
             try:
                 fund = services.fund_create(
@@ -238,6 +231,95 @@ def fund_create(request: HttpRequest) -> HttpResponse:
     return render(
         request, "disbursements/funds/fund_form.html", _fund_form_context(request, form, picked)
     )
+
+
+def _restriction(request, form, data) -> tuple[dict, object]:
+    """The restriction's fields from a valid FundForm; the person is checked in scope."""
+    kind = data["restriction"]
+    restriction = {"restriction": kind}
+    picked = None
+    if kind == Fund.Restriction.PROGRAMME:
+        restriction["restricted_programme"] = data["restricted_programme"]
+    elif kind == Fund.Restriction.SCHOOL:
+        restriction["restricted_school_name"] = data["restricted_school_name"].strip()
+    elif kind == Fund.Restriction.PERSON:
+        picked = selectors.person_in_scope(user=request.user, pk=data["restricted_person"])
+        if picked is None:
+            form.add_error(None, _("找不到该受助人，请重新搜索选择。"))
+        restriction["restricted_person"] = picked
+    return restriction, picked
+
+
+@login_required
+def fund_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Name, purpose and restriction; the totals change only through movements."""
+    require_perm(request, MANAGE)
+    fund = selectors.fund_for_user_or_404(user=request.user, pk=pk)
+    # the active programmes, and the one the fund is tied to even when it has ended
+    programmes = selectors.programme_list(user=request.user).filter(
+        Q(is_active=True) | Q(pk=fund.restricted_programme_id)
+    )
+    initial = {
+        "name": fund.name,
+        "purpose": fund.purpose,
+        "restriction": fund.restriction,
+        "restricted_programme": fund.restricted_programme_id,
+        "restricted_school_name": fund.restricted_school_name,
+        "restricted_person": fund.restricted_person_id,
+    }
+    form = FundForm(request.POST or None, initial=initial, programmes=programmes)
+    picked = fund.restricted_person if request.method != "POST" else None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        restriction, picked = _restriction(request, form, data)
+        if not form.errors:
+            try:
+                changed = services.fund_update(
+                    acting_user=request.user,
+                    fund=fund,
+                    name=data["name"],
+                    purpose=data["purpose"],
+                    **restriction,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                if changed:
+                    messages.success(request, _("已保存专项资金“%(name)s”。") % {"name": fund.name})
+                else:
+                    messages.info(request, _("没有修改。"))
+                return redirect("fund_detail", pk=fund.pk)
+    elif request.method == "POST" and form.data.get("restricted_person"):
+        picked = selectors.person_in_scope(user=request.user, pk=form.data["restricted_person"])
+    context = _fund_form_context(request, form, picked)
+    context["fund"] = fund
+    return render(request, "disbursements/funds/fund_form.html", context)
+
+
+@login_required
+@require_POST
+def fund_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    require_perm(request, MANAGE)
+    fund = selectors.fund_for_user_or_404(user=request.user, pk=pk)
+    form = FundDeactivateForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.fund_deactivate(acting_user=request.user, fund=fund, reason=reason)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已停用“%(name)s”。") % {"name": fund.name})
+    return redirect("fund_detail", pk=fund.pk)
+
+
+@login_required
+@require_POST
+def fund_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    require_perm(request, MANAGE)
+    fund = selectors.fund_for_user_or_404(user=request.user, pk=pk)
+    services.fund_reactivate(acting_user=request.user, fund=fund)
+    messages.success(request, _("已重新启用“%(name)s”。") % {"name": fund.name})
+    return redirect("fund_detail", pk=fund.pk)
 
 
 @login_required
@@ -322,7 +404,9 @@ def entry_create(request: HttpRequest) -> HttpResponse:
     form = _entry_form(request, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            entry = services.fund_entry_create(acting_user=request.user, data=_entry_data(form))
+            entry = services.fund_entry_create(
+                acting_user=request.user, data=_entry_data(form), client_token=form.token
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -125,3 +125,20 @@ def walk(county_staff, officer_a, approver, funded, students, today):
         return batch
 
     return go
+
+
+@pytest.fixture
+def draft_batch(county_staff, officer_a, funded, students):
+    """A DRAFT batch of the funded programme with the three students nominated by A."""
+    programme, fund = funded
+    batch = services.batch_create(
+        acting_user=county_staff,
+        programme=programme,
+        name="2026年秋季学期困难学生助学金（草稿）",
+        school_year=2026,
+        term="autumn",
+        fund=fund,
+    )
+    for case in students:
+        services.line_add(acting_user=officer_a, batch=batch, case=case)
+    return batch

@@ -354,8 +354,8 @@ def test_batch_list_queries_do_not_grow_with_batches(draft, walk, client_for, co
     client.get(reverse("batch_list"))
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("batch_list"))
-    walk("locked")
     draft()
+    walk("locked")
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("batch_list"))
     assert len(many) == len(few)

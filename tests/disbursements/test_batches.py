@@ -127,6 +127,28 @@ def test_a_person_is_paid_once_per_term_by_a_programme_whatever_the_batch(
     walk, county_staff, officer_a, funded, students
 ):
     programme, fund = funded
+    first = walk("verified")
+    second = services.batch_create(
+        acting_user=county_staff,
+        programme=programme,
+        name="补充批次",
+        school_year=2026,
+        term="autumn",
+        fund=fund,
+    )
+    # both lists still open: nothing stops the second nomination yet
+    services.line_add(acting_user=officer_a, batch=second, case=students[0])
+    services.batch_lock(acting_user=county_staff, batch=first)
+    services.batch_start_verification(acting_user=county_staff, batch=second)
+    services.line_verify(acting_user=county_staff, line=second.lines.get(), method="phone")
+    with pytest.raises(ValidationError, match="赵小明 本期已在该项目的其他批次中"):
+        services.batch_lock(acting_user=county_staff, batch=second)
+
+
+def test_a_person_holding_this_periods_payment_cannot_be_nominated_again(
+    walk, county_staff, officer_a, funded, students
+):
+    programme, fund = funded
     walk("locked")
     second = services.batch_create(
         acting_user=county_staff,
@@ -136,11 +158,18 @@ def test_a_person_is_paid_once_per_term_by_a_programme_whatever_the_batch(
         term="autumn",
         fund=fund,
     )
-    services.line_add(acting_user=officer_a, batch=second, case=students[0])
-    services.batch_start_verification(acting_user=county_staff, batch=second)
-    services.line_verify(acting_user=county_staff, line=second.lines.get(), method="phone")
-    with pytest.raises(ValidationError, match="赵小明 本期已在该项目的其他批次中"):
-        services.batch_lock(acting_user=county_staff, batch=second)
+    with pytest.raises(ValidationError, match="赵小明 本期已在该项目的其他批次（.*）中"):
+        services.line_add(acting_user=officer_a, batch=second, case=students[0])
+    spring = services.batch_create(
+        acting_user=county_staff,
+        programme=programme,
+        name="春季批次",
+        school_year=2026,
+        term="spring",
+        fund=fund,
+    )
+    # another term is another period
+    assert services.line_add(acting_user=officer_a, batch=spring, case=students[0]).pk
 
 
 def test_a_failed_line_returns_the_commitment_and_is_paid_again_only_by_a_follow_up(
