@@ -7,19 +7,15 @@ when missing; without it these tests fail under CI=true and skip elsewhere."""
 from __future__ import annotations
 
 import csv
-import os
-import re
-import shutil
-import subprocess
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from aidcases import xlsx
 from aidcases.importing import kinds
 from aidcases.importing.workbooks import write_template
+from tests.libreoffice import convert, pdf_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -46,54 +42,16 @@ COLUMNS = [
 ]
 
 
-def _soffice() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if not found:
-        message = "LibreOffice (soffice) not found: make test installs libreoffice-calc-nogui"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
-
-
-def _convert(files: list[Path], to: str, out: Path) -> None:
-    """One LibreOffice run for all files (each start costs seconds), with its own profile
-    directory so that parallel runs and a user's LibreOffice do not meet."""
-    profile = out / "profile"
-    subprocess.run(
-        [
-            _soffice(),
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            to,
-            "--outdir",
-            str(out),
-            *map(str, files),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-
-
-def _pdf_pages(path: Path) -> int:
-    data = path.read_bytes()
-    assert data.startswith(b"%PDF")
-    return len(re.findall(rb"/Type\s*/Page(?!s)", data))
-
-
 def test_a_ledger_written_by_the_shared_writer_opens_and_prints(tmp_path):
     book = tmp_path / "台账.xlsx"
     xlsx.export_rows(
         book, sheet_name="发放台账", columns=COLUMNS, rows=ROWS, title="2026年秋季学期发放台账"
     )
 
-    _convert([book], "pdf", tmp_path)
-    _convert([book], "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path)
+    convert([book], "pdf", tmp_path)
+    convert([book], "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path)
 
-    assert _pdf_pages(tmp_path / "台账.pdf") >= 1
+    assert pdf_pages(tmp_path / "台账.pdf") >= 1
     with (tmp_path / "台账.csv").open(encoding="utf-8") as handle:
         read = list(csv.reader(handle))
     assert read[0][0] == "2026年秋季学期发放台账"
@@ -114,7 +72,7 @@ def test_every_import_template_opens_and_prints(tmp_path, admin):
             files.append(path)
     assert len(files) >= 4  # people, areas, visits, team rosters at least
 
-    _convert(files, "pdf", tmp_path)
+    convert(files, "pdf", tmp_path)
 
     for path in files:
-        assert _pdf_pages(path.with_suffix(".pdf")) >= 1, path.name
+        assert pdf_pages(path.with_suffix(".pdf")) >= 1, path.name

@@ -123,3 +123,14 @@ def test_the_job_refuses_a_batch_that_is_not_released(walk, county_staff):
         hub_services.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.state == JobModel.State.FAILED and "下达发放后" in job.error
+
+
+def test_the_payout_list_opens_and_prints_in_libreoffice(
+    walk, client_for, county_staff, export, tmp_path
+):
+    from tests.libreoffice import pdf_of
+
+    job = export(county_staff, walk("released"))
+    response = client_for(county_staff).get(reverse("job_download", args=[job.pk]))
+
+    pdf_of(b"".join(response.streaming_content), tmp_path, "发放名单")

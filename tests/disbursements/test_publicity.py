@@ -120,3 +120,14 @@ def test_a_township_officer_gets_only_their_townships_lines(published, client_fo
     batch, _child = published
     rows = _sheet(client_for(officer_b).get(reverse("batch_publicity_xlsx", args=[batch.pk])))
     assert rows[2:] == []
+
+
+def test_the_publicity_excel_opens_and_prints_in_libreoffice(
+    published, client_for, county_staff, tmp_path
+):
+    from tests.libreoffice import pdf_of
+
+    batch, _child = published
+    response = client_for(county_staff).get(reverse("batch_publicity_xlsx", args=[batch.pk]))
+
+    pdf_of(response.content, tmp_path, "公示")
