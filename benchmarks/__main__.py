@@ -33,6 +33,7 @@ SCENARIOS = [
     "benchmarks.scenarios_foundation",
     "benchmarks.scenarios_registry",
     "benchmarks.scenarios_volunteers",
+    "benchmarks.scenarios_money",
 ]
 PARTS = ("pages", "walk", "imports")
 
