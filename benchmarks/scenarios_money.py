@@ -562,7 +562,8 @@ def _load(cursor, *, admin: User, officer: User, approver: User) -> None:
                  failure_reason, receipt_id, retry_of_id)
             SELECT b.batch_id, c.person_id, c.case_id,
                    coalesce(b.amounts ->> c.hardship_level, b.amounts ->> '')::numeric,
-                   b.fund_id, '', CASE WHEN c.township = %(town)s THEN %(officer)s ELSE %(admin)s END,
+                   b.fund_id, '',
+                   CASE WHEN c.township = %(town)s THEN %(officer)s ELSE %(admin)s END,
                    b.created + interval '1 day',
                    CASE WHEN v.verified THEN (ARRAY['home', 'phone', 'documents'])[1 + f.h %% 3]
                         ELSE '' END,
@@ -617,7 +618,8 @@ def _load(cursor, *, admin: User, officer: User, approver: User) -> None:
     # --- approvals ---------------------------------------------------------------------
     cursor.execute(
         """
-        INSERT INTO disbursements_batchapproval (batch_id, approver_id, round, approved, comment, at)
+        INSERT INTO disbursements_batchapproval
+            (batch_id, approver_id, round, approved, comment, at)
         SELECT batch_id, %s, 1, true, '同意', created + interval '9 days' FROM bench_plan
         WHERE state IN ('in_publicity', 'released', 'paid', 'reconciled', 'closed')
         """,
@@ -784,7 +786,7 @@ def _load(cursor, *, admin: User, officer: User, approver: User) -> None:
         path = STEPS[: STEPS.index(b.state) + 1] if b.state in STEPS else STEPS
         if b.state == "aborted":
             path = ["draft", "verifying", "locked", "in_approval"]
-        for n, (source, to) in enumerate(zip(path, path[1:])):
+        for n, (source, to) in enumerate(zip(path, path[1:], strict=False)):
             events.append(
                 (batch.pk, f"batch.{to}", _at(day + timedelta(days=3 + 3 * n)), {"from": source})
             )
