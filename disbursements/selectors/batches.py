@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from aidcases import access
@@ -25,17 +25,10 @@ COUNTING = (L.PENDING, L.PAID)  # what line_warnings counts as "aided"
 
 
 def batches_for(*, user: User) -> QuerySet[AidBatch]:
-    """Batches the user may see, with their lines' count and total in the user's scope
-    (a township officer's list shows their township's share)."""
-    in_scope = access.area_q(user, "lines__person__area")
-    live = ~Q(lines__state=L.EXCLUDED) & in_scope
-    return (
-        AidBatch.objects.filter(access.scope_q(AidBatch, user))
-        .select_related("programme", "fund")
-        .annotate(
-            line_count=Count("lines", filter=live),
-            line_total=Sum("lines__amount", filter=live),
-        )
+    """Batches the user may see (a county-level object), with what the list shows of
+    each. Their lines' count and total come from `with_line_totals`, for one page."""
+    return AidBatch.objects.filter(access.scope_q(AidBatch, user)).select_related(
+        "programme", "fund"
     )
 
 
@@ -54,6 +47,30 @@ def batch_list(
     if school_year:
         qs = qs.filter(school_year=school_year)
     return qs.order_by("-created_at", "-id")
+
+
+def with_line_totals(batches: list[AidBatch], *, user: User) -> list[AidBatch]:
+    """Set `line_count` and `line_total` on each batch: its lines that are not excluded,
+    in the user's scope (a township officer's list shows their township's share). One
+    query for the page, whatever its size: counting the lines of every batch (600,000
+    lines at province scale) for each page took a second."""
+    totals = (
+        {
+            row["batch_id"]: (row["n"], row["total"])
+            for row in AidLine.objects.filter(
+                access.scope_q(AidLine, user), batch_id__in=[b.pk for b in batches]
+            )
+            .exclude(state=L.EXCLUDED)
+            .values("batch_id")
+            .annotate(n=Count("id"), total=Sum("amount"))
+            .order_by()
+        }
+        if batches
+        else {}
+    )
+    for batch in batches:
+        batch.line_count, batch.line_total = totals.get(batch.pk, (0, None))
+    return batches
 
 
 def batch_for_user_or_404(*, user: User, pk: int) -> AidBatch:

@@ -151,6 +151,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         school_year=filters.get("school_year"),
     )
     page = paginate(batches, request.GET.get("page"), per_page=PAGE_SIZE)
+    page.object_list = selectors.with_line_totals(list(page.object_list), user=request.user)
     return render(
         request,
         "disbursements/batches/batch_list.html",
