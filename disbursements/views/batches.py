@@ -431,8 +431,9 @@ def line_reverse(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def batch_bulk(request: HttpRequest, pk: int) -> HttpResponse:
-    """Verify, pay (bank, one voucher) or fail the ticked lines; each through its service,
-    so a line that cannot be done is named and the others still go through."""
+    """Verify, pay (bank, one voucher) or fail the ticked lines. Paying and failing go
+    through the bulk services (one transaction, a movement and an audit event per line);
+    a line that cannot be done is named and the others still go through."""
     batch = selectors.batch_for_user_or_404(user=request.user, pk=pk)
     form = BulkForm(request.POST)
     if not form.is_valid():
@@ -441,32 +442,37 @@ def batch_bulk(request: HttpRequest, pk: int) -> HttpResponse:
     data = form.cleaned_data
     action = data["action"]
     require_perm(request, "disbursements.verify" if action == "verify" else "disbursements.pay")
-    lines = list(selectors.lines_for(user=request.user, batch=batch).filter(pk__in=data["lines"]))
+    scoped = selectors.lines_for(user=request.user, batch=batch).filter(pk__in=data["lines"])
     done, failed = 0, []
-    for line in lines:
-        try:
-            if action == "verify":
+    if action == "verify":
+        for line in scoped:
+            try:
                 services.line_verify(
-                    acting_user=request.user,
-                    line=line,
-                    method=data["method"],
-                    note=data["note"],
+                    acting_user=request.user, line=line, method=data["method"], note=data["note"]
                 )
-            elif action == "pay":
-                services.line_mark_paid(
+                done += 1
+            except ValidationError as exc:
+                failed.append(f"{line.snap_name or line.person.name}：{_msg(exc)}")
+    else:
+        line_ids = list(scoped.values_list("pk", flat=True))  # only lines in the user's scope
+        try:
+            if action == "pay":
+                outcome = services.lines_mark_paid(
                     acting_user=request.user,
-                    line=line,
+                    batch=batch,
+                    line_ids=line_ids,
                     paid_on=data["paid_on"] or timezone.localdate(),
-                    method=AidLine.Method.BANK,
                     voucher=data["voucher"],
                 )
             else:
-                services.line_mark_failed(
-                    acting_user=request.user, line=line, reason=data["reason"]
+                outcome = services.lines_mark_failed(
+                    acting_user=request.user, batch=batch, line_ids=line_ids, reason=data["reason"]
                 )
-            done += 1
         except ValidationError as exc:
-            failed.append(f"{line.snap_name or line.person.name}：{_msg(exc)}")
+            messages.error(request, _msg(exc))
+            return redirect(batch)
+        done = len(outcome.done) + len(outcome.already)
+        failed = [f"{line.snap_name or line.person_id}：{why}" for line, why in outcome.refused]
     if done:
         messages.success(request, _("已处理 %(n)d 人。") % {"n": done})
     if failed:
