@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from aidcases import access
@@ -99,23 +99,27 @@ def line_for_user_or_404(*, user: User, pk: int) -> AidLine:
 
 
 def line_summary(*, user: User, batch: AidBatch) -> dict:
-    """Counts and totals per line state, in the user's scope (one query)."""
+    """Counts and totals per line state, and the lines not verified yet, in the user's
+    scope (one query)."""
     rows = (
         AidLine.objects.filter(access.scope_q(AidLine, user), batch=batch)
         .values("state")
-        .annotate(n=Count("id"), total=Sum("amount"))
+        .annotate(
+            n=Count("id"),
+            total=Sum("amount"),
+            unverified=Count("id", filter=Q(verified_at__isnull=True)),
+        )
+        .order_by()
     )
-    by_state = {r["state"]: (r["n"], r["total"] or Decimal(0)) for r in rows}
+    by_state = {r["state"]: (r["n"], r["total"] or Decimal(0), r["unverified"]) for r in rows}
     live = [v for k, v in by_state.items() if k != L.EXCLUDED]
     return {
-        "count": sum(n for n, _t in live),
-        "total": sum((t for _n, t in live), Decimal(0)),
-        "by_state": [(label, *by_state[value]) for value, label in L.choices if value in by_state],
-        "unverified": AidLine.objects.filter(
-            access.scope_q(AidLine, user), batch=batch, verified_at__isnull=True
-        )
-        .exclude(state=L.EXCLUDED)
-        .count(),
+        "count": sum(n for n, _t, _u in live),
+        "total": sum((t for _n, t, _u in live), Decimal(0)),
+        "by_state": [
+            (label, *by_state[value][:2]) for value, label in L.choices if value in by_state
+        ],
+        "unverified": sum(u for _n, _t, u in live),
     }
 
 
