@@ -919,14 +919,22 @@ def pages() -> list[tuple[str, str, object]]:
     )
     assert Person.objects.filter(pk=person).exists()
     detail = reverse("batch_detail", args=[batch])
+    # Where 下一页 leads on the last page: after the last line of the page before it.
+    before_last = (
+        AidLine.objects.filter(batch_id=batch)
+        .order_by("id")
+        .values_list("pk", flat=True)[(last_page - 1) * 50 - 1]
+    )
     funds = reverse("fund_detail", args=[fund.pk])
+    person_page = reverse("person_detail", args=[person])
     return [
         (f"batch page ({size:,} lines, page 1, county)", detail, admin),
         (
-            f"batch page ({size:,} lines, page {last_page}, county)",
-            f"{detail}?page={last_page}",
+            f"batch page, page {last_page} (下一页 link)",
+            f"{detail}?after={before_last}&page={last_page}",
             admin,
         ),
+        (f"batch page, ?page={last_page} (typed)", f"{detail}?page={last_page}", admin),
         ("batch page, same batch (township officer)", detail, officer),
         ("batch page, pending lines only (county)", f"{detail}?state=pending", admin),
         ("batch list (county)", reverse("batch_list"), admin),
@@ -941,15 +949,6 @@ def pages() -> list[tuple[str, str, object]]:
         ),
         ("fund list", reverse("fund_list"), admin),
         ("entry list", reverse("entry_list"), admin),
-        (
-            f"一人一档 with {lines} aid lines (county)",
-            reverse("person_detail", args=[person]),
-            admin,
-        ),
-        (
-            f"一人一档 with {lines} aid lines (township officer)",
-            reverse("person_detail", args=[person]),
-            officer,
-        ),
-        ("home (county, money cards)", "/", admin),
+        (f"一人一档 with {lines} aid lines (county)", person_page, admin),
+        (f"一人一档 with {lines} aid lines (township officer)", person_page, officer),
     ]
