@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -242,6 +242,11 @@ def line_verify(*, acting_user: User, line: AidLine, method: str, note: str = ""
     return line
 
 
+# The leaf app's profiles that carry a school and grade, read by name only (the hub and
+# this app do not import the students app).
+_PROFILES = ("student_profile", "left_behind_profile")
+
+
 def _snapshot(line: AidLine) -> None:
     person = line.person
     line.snap_name = person.name
@@ -249,7 +254,7 @@ def _snapshot(line: AidLine) -> None:
     line.snap_birth_date = person.birth_date
     line.snap_level = line.case.get_hardship_level_display() if line.case.hardship_level else ""
     # school and grade come from whichever profile the leaf app keeps (read by name only)
-    for profile_name in ("student_profile", "left_behind_profile"):
+    for profile_name in _PROFILES:
         profile = getattr(line.case, profile_name, None)
         if profile is not None:
             line.snap_school = str(profile.school or "")[:100]
@@ -257,18 +262,71 @@ def _snapshot(line: AidLine) -> None:
             break
 
 
+_SNAPSHOT = [
+    "snap_name",
+    "snap_village",
+    "snap_school",
+    "snap_grade",
+    "snap_level",
+    "snap_birth_date",
+    "once_key",
+]
+
+
+def _profile_paths() -> list[str]:
+    return [f"case__{name}__school" for name in _PROFILES if hasattr(AidCase, name)]
+
+
+def _taken_elsewhere(batch: AidBatch, keys: dict[str, AidLine]) -> list[str]:
+    """Names of the people whose paid-once key another batch holds already."""
+    taken = AidLine.objects.filter(once_key__in=list(keys)).exclude(batch=batch)
+    return [keys[key].person.name for key in taken.values_list("once_key", flat=True)]
+
+
+def _refuse_taken(names: list[str]) -> ValidationError:
+    return ValidationError(
+        _("%(name)s 本期已在该项目的其他批次中，不能重复资助。") % {"name": "、".join(names[:10])},
+        code="paid_once",
+    )
+
+
+def _write_snapshots(lines: list[AidLine]) -> None:
+    """One UPDATE … FROM unnest(…) for every line (bulk_update's CASE per row and field
+    grows with the square of the lines: 7.6 s for 5,000)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE disbursements_aidline AS l
+            SET snap_name = v.snap_name, snap_village = v.snap_village,
+                snap_school = v.snap_school, snap_grade = v.snap_grade,
+                snap_level = v.snap_level, snap_birth_date = v.snap_birth_date,
+                once_key = v.once_key
+            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+                        %s::text[], %s::date[], %s::text[])
+                AS v(id, snap_name, snap_village, snap_school, snap_grade, snap_level,
+                     snap_birth_date, once_key)
+            WHERE l.id = v.id
+            """,
+            [[line.pk for line in lines]]
+            + [[getattr(line, name) for line in lines] for name in _SNAPSHOT],
+        )
+
+
 @transaction.atomic
 def batch_lock(*, acting_user: User, batch: AidBatch) -> AidBatch:
     """VERIFYING → LOCKED: every line verified; the list is frozen with a snapshot of each
     person; each line takes its paid-once key (a person already in another batch of the
-    same programme and period is refused, by name)."""
+    same programme and period is refused, by name). The lines are read in one query and
+    written by one bulk UPDATE (history triggers record each row): a 5,000-line batch
+    took 14 s one line at a time."""
     require_perm(acting_user, "disbursements.verify")
     batch = _locked(batch)
     _require_state(batch, S.VERIFYING)
     lines = list(
         batch.lines.exclude(state=L.EXCLUDED)
-        .select_related("person__area", "case")
+        .select_related("person__area", "case", *_profile_paths())
         .select_for_update(of=("self",))
+        .order_by("pk")
     )
     unverified = [line.person.name for line in lines if not line.verified_at]
     if unverified:
@@ -276,29 +334,19 @@ def batch_lock(*, acting_user: User, batch: AidBatch) -> AidBatch:
             _("还有 %(n)d 人未核查：%(names)s")
             % {"n": len(unverified), "names": "、".join(unverified[:10])}
         )
-    with acting(acting_user):
-        for line in lines:
-            _snapshot(line)
-            line.once_key = _once_key(batch, line.person_id)
-            try:
-                with transaction.atomic():
-                    line.save(
-                        update_fields=[
-                            "snap_name",
-                            "snap_village",
-                            "snap_school",
-                            "snap_grade",
-                            "snap_level",
-                            "snap_birth_date",
-                            "once_key",
-                        ]
-                    )
-            except IntegrityError as exc:
-                raise ValidationError(
-                    _("%(name)s 本期已在该项目的其他批次中，不能重复资助。")
-                    % {"name": line.person.name},
-                    code="paid_once",
-                ) from exc
+    keys = {}
+    for line in lines:
+        _snapshot(line)
+        line.once_key = _once_key(batch, line.person_id)
+        keys[line.once_key] = line
+    taken = _taken_elsewhere(batch, keys)
+    if taken:
+        raise _refuse_taken(taken)
+    try:
+        with transaction.atomic(), acting(acting_user):
+            _write_snapshots(lines)
+    except IntegrityError as exc:  # another batch took a key since the check above
+        raise _refuse_taken(_taken_elsewhere(batch, keys) or [_("名单中有人")]) from exc
     return _transition(acting_user, batch, S.LOCKED, lines=len(lines))
 
 

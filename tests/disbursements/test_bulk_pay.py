@@ -285,3 +285,50 @@ def test_the_bulk_form_pays_through_the_service_and_names_what_it_refused(
     assert "已处理 2 人。" in messages
     assert any("只有待发放的记录可以标记为已发放" in m for m in messages)
     assert AidLine.objects.filter(batch=batch, state="paid", voucher="YH9").count() == 2
+
+
+def test_lock_freezes_every_line_in_a_constant_number_of_queries(
+    funded, county_staff, officer_a, village_a, today
+):
+    from students.models import School, StudentProfile
+
+    programme, fund = funded
+    school = School.objects.create(area=village_a.parent, name="南街小学", stage="primary")
+    today(date(2026, 10, 12))
+
+    def verified(prefix: str, n: int):
+        batch = services.batch_create(
+            acting_user=county_staff,
+            programme=programme,
+            name=f"锁定测试{prefix}",
+            school_year=2026,
+            term="autumn",
+            fund=fund,
+        )
+        for i in range(n):
+            case = make_person(
+                village_a, name=f"{prefix}{i}", category=AidCase.Category.STUDENT
+            ).cases.get()
+            StudentProfile.objects.create(case=case, school=school, grade="三年级")
+            services.line_add(acting_user=officer_a, batch=batch, case=case)
+        services.batch_start_verification(acting_user=county_staff, batch=batch)
+        for line in batch.lines.all():
+            services.line_verify(acting_user=county_staff, line=line, method="phone")
+        return batch
+
+    counts = []
+    for batch in (verified("少", 2), verified("多", 7)):
+        with CaptureQueriesContext(connection) as queries:
+            services.batch_lock(acting_user=county_staff, batch=batch)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    lines = AidLine.objects.filter(batch=batch).select_related("person")
+    assert {
+        (x.snap_name == x.person.name, x.snap_village, x.snap_school, x.snap_grade) for x in lines
+    } == {(True, "南街村", "南街小学", "三年级")}
+    assert {x.once_key for x in lines} == {
+        f"{programme.pk}:{x.person_id}:2026autumn" for x in lines
+    }
+    history = AidLineEvent.objects.filter(pgh_obj__in=lines, pgh_label="update")
+    assert history.exclude(once_key=None).count() == 7
+    assert {e.pgh_context.metadata["user"] for e in history} == {county_staff.pk}
