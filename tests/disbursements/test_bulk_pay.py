@@ -287,8 +287,8 @@ def test_the_bulk_form_pays_through_the_service_and_names_what_it_refused(
     assert AidLine.objects.filter(batch=batch, state="paid", voucher="YH9").count() == 2
 
 
-def test_lock_freezes_every_line_in_a_constant_number_of_queries(
-    funded, county_staff, officer_a, village_a, today
+def test_lock_and_approve_take_a_constant_number_of_queries(
+    funded, county_staff, officer_a, approver, village_a, today
 ):
     from students.models import School, StudentProfile
 
@@ -318,9 +318,12 @@ def test_lock_freezes_every_line_in_a_constant_number_of_queries(
 
     counts = []
     for batch in (verified("少", 2), verified("多", 7)):
-        with CaptureQueriesContext(connection) as queries:
+        with CaptureQueriesContext(connection) as locking:
             services.batch_lock(acting_user=county_staff, batch=batch)
-        counts.append(len(queries))
+        services.batch_submit(acting_user=county_staff, batch=batch)
+        with CaptureQueriesContext(connection) as approving:
+            services.batch_approve(acting_user=approver, batch=batch)
+        counts.append((len(locking), len(approving)))
     assert counts[0] == counts[1]
     lines = AidLine.objects.filter(batch=batch).select_related("person")
     assert {
