@@ -335,3 +335,60 @@ def test_lock_and_approve_take_a_constant_number_of_queries(
     history = AidLineEvent.objects.filter(pgh_obj__in=lines, pgh_label="update")
     assert history.exclude(once_key=None).count() == 7
     assert {e.pgh_context.metadata["user"] for e in history} == {county_staff.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_and_single_payments_at_once_pay_each_line_once(walk, county_staff, funded):
+    import threading
+
+    _programme, fund = funded
+    batch = walk("released")
+    ids = _ids(batch)
+    start = threading.Barrier(12)
+    errors: list[Exception] = []
+
+    def bulk(line_ids) -> None:
+        try:
+            start.wait()
+            services.lines_mark_paid(
+                acting_user=county_staff,
+                batch=batch,
+                line_ids=line_ids,
+                paid_on=PAID_ON,
+                voucher="YH1",
+            )
+        except ValidationError:
+            pass  # the batch became PAID under another payer: nothing to do
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def single(line) -> None:
+        try:
+            start.wait()
+            services.line_mark_paid(
+                acting_user=county_staff, line=line, paid_on=PAID_ON, method="bank", voucher="Y2"
+            )
+        except ValidationError:
+            pass
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    first = AidLine.objects.get(pk=ids[0])
+    threads = [threading.Thread(target=bulk, args=(ids[i % 3 :],)) for i in range(8)]
+    threads += [threading.Thread(target=single, args=(first,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    fund.refresh_from_db()
+    for line_id in ids:
+        assert FundMovement.objects.filter(kind="pay", line_id=line_id).count() == 1
+        assert AuditEvent.objects.filter(verb="aid_line.pay", object_id=str(line_id)).count() == 1
+    assert (fund.committed, fund.paid) == (0, Decimal("1500.00"))
+    batch.refresh_from_db()
+    assert batch.state == "paid"
