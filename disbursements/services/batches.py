@@ -663,9 +663,9 @@ def _bulk_money(
     for line in outcome.done:
         by_fund[line.fund_id].append(line)
     funds = {f.pk: f for f in Fund.objects.filter(pk__in=by_fund)}
-    for fund_id, lines in sorted(by_fund.items()):
-        fund_move_lines(acting_user=acting_user, fund=funds[fund_id], kind=kind, lines=lines)
-    with acting(acting_user):
+    with acting(acting_user):  # the history rows of the fund and the lines name the payer
+        for fund_id, lines in sorted(by_fund.items()):
+            fund_move_lines(acting_user=acting_user, fund=funds[fund_id], kind=kind, lines=lines)
         AidLine.objects.filter(pk__in=[line.pk for line in outcome.done]).update(
             state=final_state, **changes
         )
