@@ -7,7 +7,8 @@ server and is kept between runs, so only the first run pays for generation.
     python -m benchmarks pages walk      # only some parts (printed, results.md untouched)
 
 Parts: `pages` (the scenarios' pages), `walk` (every GET URL pattern as a county
-user and a township officer), `imports` (engine, people and visit import timings).
+user and a township officer), `imports` (engine, people and visit import timings),
+`money` (releasing and paying a 5,000-line batch).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ SCENARIOS = [
     "benchmarks.scenarios_foundation",
     "benchmarks.scenarios_registry",
     "benchmarks.scenarios_volunteers",
+    "benchmarks.scenarios_money",
 ]
-PARTS = ("pages", "walk", "imports")
+PARTS = ("pages", "walk", "imports", "money")
 
 
 def main(argv: list[str]) -> int:
@@ -87,6 +89,13 @@ def main(argv: list[str]) -> int:
             report.append(f"- people import, {label}: {seconds:.1f} s")
         for label, seconds in bench_visit_import.main(setup=False):
             report.append(f"- visit import, {label}: {seconds:.1f} s")
+        report.append("")
+    if "money" in parts:
+        from benchmarks import bench_payout
+
+        report.append("## money")
+        for label, seconds in bench_payout.main(setup=False):
+            report.append(f"- {label}: {seconds:.2f} s")
         report.append("")
     text = "\n".join(report)
     print(text)

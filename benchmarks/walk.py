@@ -75,6 +75,7 @@ def samples(township) -> dict[str, Callable[[], dict | None]]:
         "import_start": lambda: {"kind": "people"},
         "import_template": lambda: {"kind": "people"},
         **_volunteer_samples(township, first, pk),
+        **_money_samples(township, first, pk),
     }
 
 
@@ -99,6 +100,50 @@ def _volunteer_samples(township, first, pk) -> dict[str, Callable[[], dict | Non
         "pairing_detail": lambda: first(pairings, pk=pk),
         "visit_detail": lambda: first(visits, pk=pk),
         "follow_up_detail": lambda: first(follow_ups.order_by("pk"), pk=pk),
+    }
+
+
+def _money_samples(township, first, pk) -> dict[str, Callable[[], dict | None]]:
+    """Batches are county-level (seen by both users): the samples are the newest paid
+    batch with lines in the officer's township (the bench's 5,000-line batch is timed by
+    `pages`), a draft batch to nominate into, lines of the township, and the money-in
+    objects (county readers only: the officer's 403 is timed too)."""
+    from disbursements.models import (
+        AidBatch,
+        AidLine,
+        AidProgramme,
+        Fund,
+        FundEntry,
+        FundingSource,
+        GoodsDonation,
+    )
+
+    lines = AidLine.objects.filter(person__area__path__startswith=township.path)
+    paid = AidBatch.objects.filter(state="paid", pk__in=lines.values("batch_id")).order_by("-pk")
+    released = AidBatch.objects.filter(state="released", pk__in=lines.values("batch_id"))
+    draft = AidBatch.objects.filter(state="draft").order_by("-pk")
+    return {
+        "batch_detail": lambda: first(paid, pk=pk),
+        "batch_nominate": lambda: first(draft, pk=pk),
+        "batch_suggest": lambda: first(draft, pk=pk),
+        "batch_publicity": lambda: first(paid, pk=pk),
+        "batch_publicity_xlsx": lambda: first(paid, pk=pk),
+        "batch_payout_xlsx": lambda: first(paid, pk=pk),
+        "line_pay": lambda: first(
+            lines.filter(state="pending", batch__in=released).order_by("pk"), pk=pk
+        ),
+        "line_reverse": lambda: first(
+            lines.filter(state="paid", batch__in=paid.values("pk")[:1]).order_by("pk"), pk=pk
+        ),
+        "fund_detail": lambda: first(Fund.objects.order_by("pk"), pk=pk),
+        "entry_detail": lambda: first(FundEntry.objects.order_by("-pk"), pk=pk),
+        "entry_edit": lambda: first(FundEntry.objects.filter(state="draft").order_by("pk"), pk=pk),
+        "entry_cancel": lambda: first(
+            FundEntry.objects.filter(state="posted").order_by("pk"), pk=pk
+        ),
+        "source_edit": lambda: first(FundingSource.objects.order_by("pk"), pk=pk),
+        "goods_detail": lambda: first(GoodsDonation.objects.order_by("pk"), pk=pk),
+        "programme_edit": lambda: first(AidProgramme.objects.order_by("pk"), pk=pk),
     }
 
 

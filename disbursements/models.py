@@ -556,7 +556,13 @@ class AidLine(models.Model):
         ]
         indexes = [
             models.Index(fields=["person", "batch"], name="line_person"),
-            models.Index(fields=["batch", "state"], name="line_batch_state"),
+            # amount included: the batch list's and page's counts and totals per state
+            # are read from the index alone
+            models.Index(fields=["batch", "state"], name="line_batch_state", include=["amount"]),
+            # The batch page reads a batch's lines in id order from a key (after=<id>):
+            # without it PostgreSQL walked the primary key from that id, filtering out
+            # every other batch's lines (0.4 s on the last page of a 5,000-line batch).
+            models.Index(fields=["batch", "id"], name="line_batch_order"),
         ]
         triggers = [
             # A paid line is never edited or deleted: the one change left is its reversal.

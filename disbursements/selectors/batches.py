@@ -25,17 +25,10 @@ COUNTING = (L.PENDING, L.PAID)  # what line_warnings counts as "aided"
 
 
 def batches_for(*, user: User) -> QuerySet[AidBatch]:
-    """Batches the user may see, with their lines' count and total in the user's scope
-    (a township officer's list shows their township's share)."""
-    in_scope = access.area_q(user, "lines__person__area")
-    live = ~Q(lines__state=L.EXCLUDED) & in_scope
-    return (
-        AidBatch.objects.filter(access.scope_q(AidBatch, user))
-        .select_related("programme", "fund")
-        .annotate(
-            line_count=Count("lines", filter=live),
-            line_total=Sum("lines__amount", filter=live),
-        )
+    """Batches the user may see (a county-level object), with what the list shows of
+    each. Their lines' count and total come from `with_line_totals`, for one page."""
+    return AidBatch.objects.filter(access.scope_q(AidBatch, user)).select_related(
+        "programme", "fund"
     )
 
 
@@ -54,6 +47,32 @@ def batch_list(
     if school_year:
         qs = qs.filter(school_year=school_year)
     return qs.order_by("-created_at", "-id")
+
+
+def with_line_totals(batches: list[AidBatch], *, user: User) -> list[AidBatch]:
+    """Set `line_count` and `line_total` on each batch: its lines that are not excluded,
+    in the user's scope (a township officer's list shows their township's share). One
+    query for the page, whatever its size: counting the lines of every batch (600,000
+    lines at province scale) for each page took a second."""
+    totals = (
+        {
+            row["batch_id"]: (row["n"], row["total"])
+            for row in AidLine.objects.filter(
+                access.scope_q(AidLine, user), batch_id__in=[b.pk for b in batches]
+            )
+            .exclude(state=L.EXCLUDED)
+            .values("batch_id")
+            # count(*), not count(id): the (batch, state) index includes the amount, so
+            # PostgreSQL reads the lines from it alone (15 ms, not 110 ms from the heap)
+            .annotate(n=Count("*"), total=Sum("amount"))
+            .order_by()
+        }
+        if batches
+        else {}
+    )
+    for batch in batches:
+        batch.line_count, batch.line_total = totals.get(batch.pk, (0, None))
+    return batches
 
 
 def batch_for_user_or_404(*, user: User, pk: int) -> AidBatch:
@@ -82,23 +101,27 @@ def line_for_user_or_404(*, user: User, pk: int) -> AidLine:
 
 
 def line_summary(*, user: User, batch: AidBatch) -> dict:
-    """Counts and totals per line state, in the user's scope (one query)."""
+    """Counts and totals per line state, and the lines not verified yet, in the user's
+    scope (one query)."""
     rows = (
         AidLine.objects.filter(access.scope_q(AidLine, user), batch=batch)
         .values("state")
-        .annotate(n=Count("id"), total=Sum("amount"))
+        .annotate(
+            n=Count("id"),
+            total=Sum("amount"),
+            unverified=Count("id", filter=Q(verified_at__isnull=True)),
+        )
+        .order_by()
     )
-    by_state = {r["state"]: (r["n"], r["total"] or Decimal(0)) for r in rows}
+    by_state = {r["state"]: (r["n"], r["total"] or Decimal(0), r["unverified"]) for r in rows}
     live = [v for k, v in by_state.items() if k != L.EXCLUDED]
     return {
-        "count": sum(n for n, _t in live),
-        "total": sum((t for _n, t in live), Decimal(0)),
-        "by_state": [(label, *by_state[value]) for value, label in L.choices if value in by_state],
-        "unverified": AidLine.objects.filter(
-            access.scope_q(AidLine, user), batch=batch, verified_at__isnull=True
-        )
-        .exclude(state=L.EXCLUDED)
-        .count(),
+        "count": sum(n for n, _t, _u in live),
+        "total": sum((t for _n, t, _u in live), Decimal(0)),
+        "by_state": [
+            (label, *by_state[value][:2]) for value, label in L.choices if value in by_state
+        ],
+        "unverified": sum(u for _n, _t, u in live),
     }
 
 

@@ -10,19 +10,22 @@ same period, whichever batches they are in.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aidcases import access, case_details
-from aidcases.audit import audit_log
-from aidcases.models import AidCase, Attachment, User
+from aidcases.audit import audit_event, audit_log
+from aidcases.models import AidCase, Attachment, AuditEvent, User
 from aidcases.services.attachments import attachment_add
 from aidcases.services.common import acting, require_perm
 from disbursements.models import (
@@ -34,11 +37,12 @@ from disbursements.models import (
     FundMovement,
     Reversal,
 )
-from disbursements.services.funds import fund_move
+from disbursements.services.funds import fund_move, fund_move_lines
 from disbursements.services.submit_keys import once
 from disbursements.workdays import working_days_end
 
 __all__ = [
+    "BulkOutcome",
     "batch_abort",
     "batch_approve",
     "batch_close",
@@ -58,6 +62,8 @@ __all__ = [
     "line_reverse",
     "line_verify",
     "line_warnings",
+    "lines_mark_failed",
+    "lines_mark_paid",
     "once_taken_by",
     "required_approvals",
 ]
@@ -315,11 +321,60 @@ def _snapshot(line: AidLine, details: dict[str, str]) -> None:
     line.snap_grade = details.get("grade", "")[:20]
 
 
+
+_SNAPSHOT = [
+    "snap_name",
+    "snap_village",
+    "snap_school",
+    "snap_grade",
+    "snap_level",
+    "snap_birth_date",
+    "once_key",
+]
+
+
+def _taken_elsewhere(batch: AidBatch, keys: dict[str, AidLine]) -> list[str]:
+    """Names of the people whose paid-once key another batch holds already."""
+    taken = AidLine.objects.filter(once_key__in=list(keys)).exclude(batch=batch)
+    return [keys[key].person.name for key in taken.values_list("once_key", flat=True)]
+
+
+def _refuse_taken(names: list[str]) -> ValidationError:
+    return ValidationError(
+        _("%(name)s 本期已在该项目的其他批次中，不能重复资助。") % {"name": "、".join(names[:10])},
+        code="paid_once",
+    )
+
+
+def _write_snapshots(lines: list[AidLine]) -> None:
+    """One UPDATE … FROM unnest(…) for every line (bulk_update's CASE per row and field
+    grows with the square of the lines: 7.6 s for 5,000)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE disbursements_aidline AS l
+            SET snap_name = v.snap_name, snap_village = v.snap_village,
+                snap_school = v.snap_school, snap_grade = v.snap_grade,
+                snap_level = v.snap_level, snap_birth_date = v.snap_birth_date,
+                once_key = v.once_key
+            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+                        %s::text[], %s::date[], %s::text[])
+                AS v(id, snap_name, snap_village, snap_school, snap_grade, snap_level,
+                     snap_birth_date, once_key)
+            WHERE l.id = v.id
+            """,
+            [[line.pk for line in lines]]
+            + [[getattr(line, name) for line in lines] for name in _SNAPSHOT],
+        )
+
+
 @transaction.atomic
 def batch_lock(*, acting_user: User, batch: AidBatch) -> AidBatch:
     """VERIFYING → LOCKED: every line verified; the list is frozen with a snapshot of each
     person; each line takes its paid-once key (a person already in another batch of the
-    same programme and period is refused, by name)."""
+    same programme and period is refused, by name). The lines are read in one query and
+    written by one bulk UPDATE (history triggers record each row): a 5,000-line batch
+    took 14 s one line at a time."""
     require_perm(acting_user, "disbursements.verify")
     batch = _locked(batch)
     _require_state(batch, S.VERIFYING)
@@ -327,6 +382,7 @@ def batch_lock(*, acting_user: User, batch: AidBatch) -> AidBatch:
         batch.lines.exclude(state=L.EXCLUDED)
         .select_related("person__area", "case")
         .select_for_update(of=("self",))
+        .order_by("pk")
     )
     unverified = [line.person.name for line in lines if not line.verified_at]
     if unverified:
@@ -337,29 +393,19 @@ def batch_lock(*, acting_user: User, batch: AidBatch) -> AidBatch:
     # school and grade as the students app registered them with the hub (no leaf reads
     # another's models): one read for the whole list
     details = case_details.for_cases(line.case_id for line in lines)
-    with acting(acting_user):
-        for line in lines:
-            _snapshot(line, details.get(line.case_id, {}))
-            line.once_key = _once_key(batch, line.person_id)
-            try:
-                with transaction.atomic():
-                    line.save(
-                        update_fields=[
-                            "snap_name",
-                            "snap_village",
-                            "snap_school",
-                            "snap_grade",
-                            "snap_level",
-                            "snap_birth_date",
-                            "once_key",
-                        ]
-                    )
-            except IntegrityError as exc:
-                raise ValidationError(
-                    _("%(name)s 本期已在该项目的其他批次中，不能重复资助。")
-                    % {"name": line.person.name},
-                    code="paid_once",
-                ) from exc
+    keys = {}
+    for line in lines:
+        _snapshot(line, details.get(line.case_id, {}))
+        line.once_key = _once_key(batch, line.person_id)
+        keys[line.once_key] = line
+    taken = _taken_elsewhere(batch, keys)
+    if taken:
+        raise _refuse_taken(taken)
+    try:
+        with transaction.atomic(), acting(acting_user):
+            _write_snapshots(lines)
+    except IntegrityError as exc:  # another batch took a key since the check above
+        raise _refuse_taken(_taken_elsewhere(batch, keys) or [_("名单中有人")]) from exc
     return _transition(acting_user, batch, S.LOCKED, lines=len(lines))
 
 
@@ -410,6 +456,34 @@ def _over_cap(line: AidLine) -> bool:
     return taken + line.amount > cap
 
 
+def _over_caps(batch: AidBatch) -> list[str]:
+    """Names of the people whose line takes them over the programme's yearly cap
+    (`_over_cap` for every line, in two queries whatever the batch's size)."""
+    cap = batch.programme.yearly_cap
+    if cap is None:
+        return []
+    live = batch.lines.exclude(state=L.EXCLUDED)
+    taken: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for pk, person_id, amount in (
+        AidLine.objects.filter(
+            person_id__in=live.values("person_id"),
+            batch__programme_id=batch.programme_id,
+            batch__school_year=batch.school_year,
+        )
+        .exclude(state__in=[L.EXCLUDED, L.FAILED, L.REVERSED])
+        .exclude(batch__state=S.ABORTED)
+        .values_list("pk", "person_id", "amount")
+    ):
+        taken[person_id].append((pk, amount))
+    return [
+        name
+        for pk, person_id, amount, name in live.order_by("pk").values_list(
+            "pk", "person_id", "amount", "person__name"
+        )
+        if sum((a for other, a in taken[person_id] if other != pk), Decimal(0)) + amount > cap
+    ]
+
+
 @transaction.atomic
 def batch_approve(*, acting_user: User, batch: AidBatch, comment: str = "") -> AidBatch:
     """One approval of this round. Nobody approves a batch they created or nominated
@@ -422,13 +496,7 @@ def batch_approve(*, acting_user: User, batch: AidBatch, comment: str = "") -> A
         or batch.lines.filter(nominated_by=acting_user).exists()
     ):
         raise PermissionDenied(_("不能审批自己创建或提名的批次。"))
-    over = [
-        line.person.name
-        for line in batch.lines.exclude(state=L.EXCLUDED).select_related(
-            "person", "batch__programme"
-        )
-        if _over_cap(line)
-    ]
+    over = _over_caps(batch)
     if over:
         raise ValidationError(
             _("以下人员超过每人每年上限，不能审批：%(names)s") % {"names": "、".join(over[:10])}
@@ -627,6 +695,135 @@ def line_mark_paid(
     _event(acting_user, "aid_line.pay", line, amount=line.amount, voucher=line.voucher)
     _settle(acting_user, batch)
     return line
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk payment did: lines changed now, lines already in the wanted state
+    (a double submit: nothing moved), and the lines refused with why."""
+
+    done: list[AidLine] = field(default_factory=list)
+    already: list[AidLine] = field(default_factory=list)
+    refused: list[tuple[AidLine, str]] = field(default_factory=list)
+
+
+def _locked_lines(batch: AidBatch, line_ids: Iterable[int]) -> list[AidLine]:
+    """The batch's lines among `line_ids`, locked, in id order (two bulk payments of
+    overlapping lines lock them in the same order, so they take turns, never deadlock).
+    Ids of other batches are left out."""
+    lines = list(
+        AidLine.objects.select_for_update()
+        .filter(batch=batch, pk__in=list(line_ids))
+        .order_by("pk")
+    )
+    for line in lines:
+        line.batch = batch  # str(line) in the audit rows names the batch: no query per line
+    return lines
+
+
+def _bulk_money(
+    acting_user: User,
+    batch: AidBatch,
+    line_ids: Iterable[int],
+    *,
+    final_state: str,
+    kind: str,
+    changes: dict,
+    verb: str,
+    details,
+    refusal: str,
+) -> BulkOutcome:
+    """Move the pending lines among `line_ids` to `final_state`: one fund UPDATE per
+    fund and a movement per line (`fund_move_lines`), one UPDATE of the lines (history
+    triggers record each row), an audit event per line, bulk-inserted."""
+    outcome = BulkOutcome()
+    for line in _locked_lines(batch, line_ids):
+        if line.state == final_state:
+            outcome.already.append(line)
+        elif line.state != L.PENDING:
+            outcome.refused.append((line, refusal))
+        else:
+            outcome.done.append(line)
+    if not outcome.done:
+        return outcome
+    by_fund: dict[int, list[AidLine]] = defaultdict(list)
+    for line in outcome.done:
+        by_fund[line.fund_id].append(line)
+    funds = {f.pk: f for f in Fund.objects.filter(pk__in=by_fund)}
+    with acting(acting_user):  # the history rows of the fund and the lines name the payer
+        for fund_id, lines in sorted(by_fund.items()):
+            fund_move_lines(acting_user=acting_user, fund=funds[fund_id], kind=kind, lines=lines)
+        AidLine.objects.filter(pk__in=[line.pk for line in outcome.done]).update(
+            state=final_state, **changes
+        )
+    events = []
+    for line in outcome.done:
+        line.state = final_state
+        for name, value in changes.items():
+            setattr(line, name, value)
+        events.append(audit_event(actor=acting_user, verb=verb, obj=line, details=details(line)))
+    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    _settle(acting_user, batch)
+    return outcome
+
+
+@transaction.atomic
+def lines_mark_paid(
+    *,
+    acting_user: User,
+    batch: AidBatch,
+    line_ids: Iterable[int],
+    paid_on: date,
+    voucher: str,
+) -> BulkOutcome:
+    """Bank payment of many lines with one voucher (the bank's batch reference): what
+    `line_mark_paid` does for each, in a constant number of statements. Paid lines are
+    left as they are (a double submit moves no money); lines not pending are refused by
+    name and the others still go through."""
+    require_perm(acting_user, "disbursements.pay")
+    batch = _locked(batch)
+    _require_state(batch, S.RELEASED)
+    if paid_on > timezone.localdate():
+        raise ValidationError({"paid_on": _("发放日期不能晚于今天。")})
+    voucher = voucher.strip()
+    if not voucher:
+        raise ValidationError({"voucher": _("银行代发请填写凭证号或银行流水号。")})
+    return _bulk_money(
+        acting_user,
+        batch,
+        line_ids,
+        final_state=L.PAID,
+        kind=MK.PAY,
+        changes={"paid_on": paid_on, "method": AidLine.Method.BANK, "voucher": voucher},
+        verb="aid_line.pay",
+        details=lambda line: {"amount": str(line.amount), "voucher": voucher},
+        refusal=_("只有待发放的记录可以标记为已发放。"),
+    )
+
+
+@transaction.atomic
+def lines_mark_failed(
+    *, acting_user: User, batch: AidBatch, line_ids: Iterable[int], reason: str
+) -> BulkOutcome:
+    """`line_mark_failed` for many lines with one reason: their commitments go back to
+    the fund, one movement each."""
+    require_perm(acting_user, "disbursements.pay")
+    reason = reason.strip()[:200]
+    if not reason:
+        raise ValidationError({"failure_reason": _("请填写失败原因。")})
+    batch = _locked(batch)
+    _require_state(batch, S.RELEASED)
+    return _bulk_money(
+        acting_user,
+        batch,
+        line_ids,
+        final_state=L.FAILED,
+        kind=MK.UNCOMMIT,
+        changes={"failure_reason": reason, "once_key": None},
+        verb="aid_line.fail",
+        details=lambda line: {"reason": reason},
+        refusal=_("只有待发放的记录可以标记为失败。"),
+    )
 
 
 @transaction.atomic
