@@ -126,3 +126,14 @@ def register() -> None:
             leader=lambda user: Q(visit__team__leader=user) | Q(owner=user),
         ),
     )
+
+
+def of_person_q(model, user: User, person) -> Q:
+    """The scope of `model` rows about one person's cases, for a page that already showed
+    the person to `user` (the 一人一档 archive). A township officer whose township holds the
+    person sees every such row by the case half of the township rule, so no scope is
+    added — the rule's other half (rows of the township's teams) computed every visit id of
+    the township to show one person's dozen. Team leaders keep their team's rule."""
+    if user.role == User.Role.TOWNSHIP_OFFICER and access.scope_covers(user, person.area.path):
+        return Q()
+    return access.scope_q(model, user)

@@ -8,10 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aidcases import access, archive, dashboard
+from aidcases import archive, dashboard
 from aidcases.audit import register_verbs
 from aidcases.context_processors import VOLUNTEERING, register_nav
 from aidcases.models import Person, User
+from volunteers import scoping
 
 ARCHIVE_VISITS = 20  # the newest visits shown on the archive page
 
@@ -22,7 +23,7 @@ def visits_section(person: Person, user: User):
     if not user.has_perm("volunteers.view_visit"):
         return None
     qs = (
-        Visit.objects.filter(access.scope_q(Visit, user), case__person=person)
+        Visit.objects.filter(scoping.of_person_q(Visit, user, person), case__person=person)
         .select_related("team", "case")
         .prefetch_related("visitors")
         .order_by("-date", "-id")
@@ -39,7 +40,7 @@ def follow_ups_section(person: Person, user: User):
     if not user.has_perm("volunteers.view_followup"):
         return None
     rows = list(
-        FollowUp.objects.filter(access.scope_q(FollowUp, user), case__person=person)
+        FollowUp.objects.filter(scoping.of_person_q(FollowUp, user, person), case__person=person)
         .select_related("owner")
         .order_by("-created_at", "-id")[:50]
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from aidcases import access
 from aidcases.models import AidCase, Area, AuditEvent, Person, User
 from aidcases.search import normalize_query
+from volunteers import scoping
 from volunteers.models import Membership, Pairing, PairingVolunteer, Team, Volunteer
 
 __all__ = [
@@ -187,7 +188,7 @@ def pairings_of_person(*, person: Person, user: User) -> list[Pairing]:
          Pairing.State.ENDED, Pairing.State.CANCELLED]
     )}  # fmt: skip
     rows = list(
-        Pairing.objects.filter(access.scope_q(Pairing, user), case__person=person)
+        Pairing.objects.filter(scoping.of_person_q(Pairing, user, person), case__person=person)
         .select_related("case", "team")
         .prefetch_related(_MEMBERS)
         .order_by("-proposed_on", "-id")
