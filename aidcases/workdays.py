@@ -39,3 +39,10 @@ def first_working_day_from(day: date) -> date:
     while not is_working_day(day):
         day += timedelta(days=1)
     return day
+
+
+def last_working_day_until(day: date) -> date:
+    """`day` itself when it is a working day, else the working day before it."""
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day

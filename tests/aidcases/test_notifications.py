@@ -226,7 +226,7 @@ def test_twenty_workers_at_once_send_each_reminder_once(county, township_a):
             start.wait()
             outcomes = services.reminders_send(acting_user=None, kind="team-activity", plan=plan)
             sent.append(sum(o.sent for o in outcomes))
-        except BaseException as exc:  # noqa: BLE001  (reported below)
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             connection.close()
