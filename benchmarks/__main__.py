@@ -7,7 +7,8 @@ server and is kept between runs, so only the first run pays for generation.
     python -m benchmarks pages walk      # only some parts (printed, results.md untouched)
 
 Parts: `pages` (the scenarios' pages), `walk` (every GET URL pattern as a county
-user and a township officer), `imports` (engine, people and visit import timings).
+user and a township officer), `imports` (engine, people and visit import timings),
+`reminders` (the quarterly team-activity reminder job over the 3,000 teams).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ SCENARIOS = [
     "benchmarks.scenarios_registry",
     "benchmarks.scenarios_volunteers",
 ]
-PARTS = ("pages", "walk", "imports")
+PARTS = ("pages", "walk", "imports", "reminders")
 
 
 def main(argv: list[str]) -> int:
@@ -87,6 +88,12 @@ def main(argv: list[str]) -> int:
             report.append(f"- people import, {label}: {seconds:.1f} s")
         for label, seconds in bench_visit_import.main(setup=False):
             report.append(f"- visit import, {label}: {seconds:.1f} s")
+        report.append("")
+    if "reminders" in parts:
+        from benchmarks import bench_reminders
+
+        report.append("## reminders")
+        report += [f"- {line}" for line in bench_reminders.main(setup=False)]
         report.append("")
     text = "\n".join(report)
     print(text)
