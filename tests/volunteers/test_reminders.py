@@ -346,3 +346,18 @@ def test_a_bad_option_fails_with_a_clear_message(args, message):
     with pytest.raises(CommandError, match=message):
         call(*args)
     assert not ReminderClaim.objects.exists()
+
+
+def test_every_kind_of_reminder_runs_daily_from_the_beat_schedule(settings):
+    from aidcases import reminders as hub
+    from aidcases.celery import app
+
+    entries = {
+        e["args"][0]: e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "aidcases.tasks.send_reminders"
+    }
+    assert set(entries) == {k.kind for k in hub.kinds()}
+    assert "aidcases.tasks.send_reminders" in app.tasks
+    for entry in entries.values():
+        assert entry["schedule"].hour == {settings.REMINDER_HOUR}
