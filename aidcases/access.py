@@ -16,7 +16,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from aidcases import jobs
-from aidcases.models import Area, AuditEvent, Job, User
+from aidcases.models import Area, AuditEvent, Job, Notification, User
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -110,6 +110,8 @@ register_scope(Area, _area_scope)
 register_scope(User, lambda u: Q() if u.has_perm("aidcases.manage_users") else _NOTHING)
 register_scope(AuditEvent, lambda u: Q() if u.has_perm("aidcases.view_audit") else _NOTHING)
 register_scope(Job, lambda u: Q() if u.role == User.Role.ADMIN else Q(requested_by=u))
+# A notification is its recipient's only: not even a system admin reads another's.
+register_scope(Notification, lambda u: Q(recipient=u))
 
 
 # --- per-model scopes ---------------------------------------------------------
@@ -199,6 +201,16 @@ def job_file_allowed(user: User, job: Job) -> bool:
         and all(user.has_perm(p) for p in ran_for.get("reveals", []))
         and (kind.still_allowed is None or bool(kind.still_allowed(job, user)))
     )
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    """The user's own notifications, newest first; anyone else's is out of scope (404)."""
+    return Notification.objects.filter(scope_q(Notification, user)).order_by("-created_at", "-id")
+
+
+def unread_notification_count(user: User) -> int:
+    """The navbar's figure: one index-only count (partial index `notification_unread`)."""
+    return Notification.objects.filter(scope_q(Notification, user), read_at__isnull=True).count()
 
 
 def jobs_for(user: User) -> QuerySet[Job]:

@@ -85,3 +85,19 @@ def _menu(items, current: str | None) -> list[dict]:
             (name, label) = entry.pop("entries")[0]
             entry["url_name"], entry["label"] = name, label
     return menu
+
+
+def notifications(request: HttpRequest) -> dict:
+    """The navbar's unread count, computed only when a page renders it (one indexed count)."""
+    from django.utils.functional import SimpleLazyObject
+
+    from aidcases import access
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "unread_notification_count": SimpleLazyObject(
+            lambda: access.unread_notification_count(user)
+        )
+    }

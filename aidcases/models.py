@@ -256,6 +256,65 @@ class Job(models.Model):
         return self.state in (self.State.SUCCEEDED, self.State.FAILED)
 
 
+class Notification(models.Model):
+    """One message in a user's notification centre (a reminder, for now). Only its recipient
+    ever sees it (`access.notifications_for`); `link` points at what it is about."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("类型"), max_length=40)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox"),
+            # the navbar's unread count on every page: an index-only count of a few rows
+            models.Index(
+                fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return self.link or reverse("notification_list")
+
+    @property
+    def kind_label(self) -> str:
+        from aidcases.reminders import kind_label as reminder_kind_label
+
+        return reminder_kind_label(self.kind)
+
+
+class ReminderClaim(models.Model):
+    """A reminder that has been sent, by its key ("team-activity:2026Q4:start:team=12").
+    Claimed with INSERT … ON CONFLICT DO NOTHING in the transaction that writes the
+    notifications: a rerun, a retry or a second worker at the same moment finds the key
+    taken and sends nothing again."""
+
+    key = models.CharField(max_length=200, unique=True)
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("已发送提醒")
+        verbose_name_plural = _("已发送提醒")
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class Person(models.Model):
     """One real person (帮扶对象), unique by ID number.
 

@@ -109,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "aidcases.context_processors.navigation",
+                "aidcases.context_processors.notifications",
             ],
         },
     },
@@ -170,6 +171,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="aidcases")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Hour of the day (Asia/Shanghai) at which the daily reminder runs start.
+REMINDER_HOUR = env.int("REMINDER_HOUR", default=8)
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {
         "task": "aidcases.tasks.reap_stale_jobs",
@@ -182,6 +185,24 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-uploads": {
         "task": "aidcases.tasks.purge_expired_uploads",
         "schedule": crontab(minute=25),
+    },
+    # Reminders (kinds registered by the volunteers app): every morning each kind decides
+    # whether today is one of its days — team activities on the quarter's first working day,
+    # mid-quarter and two weeks before its end (a later day catches up a missed one);
+    # 特困 visits two weeks before the quarter ends; 留守 visits from the month's first
+    # working day; overdue follow-ups daily. A rerun sends nothing twice (claimed keys).
+    **{
+        f"reminders-{kind}": {
+            "task": "aidcases.tasks.send_reminders",
+            "schedule": crontab(hour=REMINDER_HOUR, minute=minute),
+            "args": (kind,),
+        }
+        for kind, minute in (
+            ("team-activity", 0),
+            ("follow-ups", 5),
+            ("left-behind", 10),
+            ("tekun", 15),
+        )
     },
 }
 # A running job that has not reported progress for this long is considered dead.
@@ -292,6 +313,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="aidcases@localhost")
+# The site's address as users reach it (https://aid.example.gov.cn), put before the links
+# in reminder emails; empty: the emails give the path and ask to sign in.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- security ---------------------------------------------------------------

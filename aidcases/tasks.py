@@ -28,3 +28,11 @@ def delete_expired_job_files() -> int:
 def purge_expired_uploads() -> int:
     """Import uploads older than IMPORT_UPLOAD_TTL (24 hours): the file and its check workbook."""
     return uploads.purge_expired()
+
+
+@shared_task(name="aidcases.tasks.send_reminders")
+def send_reminders(kind: str) -> int:
+    """One kind of reminder due today (the kind decides whether today is a reminder day).
+    Safe to run twice, retried or in two workers at once: each reminder is claimed once."""
+    _plan, outcomes = services.reminders_run(acting_user=None, kind=kind)
+    return sum(1 for o in outcomes if o.sent)

@@ -49,6 +49,7 @@ urlpatterns = [
     path("", include("aidcases.archive.urls")),
     path("", include("aidcases.importing.urls")),
     path("", include("aidcases.review.urls")),
+    path("", include("aidcases.notifications.urls")),
     path("", include("students.urls")),
     path("", include("disbursements.urls")),
     path("", include("volunteers.urls")),

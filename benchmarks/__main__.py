@@ -8,7 +8,8 @@ server and is kept between runs, so only the first run pays for generation.
 
 Parts: `pages` (the scenarios' pages), `walk` (every GET URL pattern as a county
 user and a township officer), `imports` (engine, people and visit import timings),
-`money` (releasing and paying a 5,000-line batch).
+`money` (releasing and paying a 5,000-line batch), `reminders` (the quarterly team-activity
+reminder job over the 3,000 teams).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ SCENARIOS = [
     "benchmarks.scenarios_volunteers",
     "benchmarks.scenarios_money",
 ]
-PARTS = ("pages", "walk", "imports", "money")
+PARTS = ("pages", "walk", "imports", "money", "reminders")
 
 
 def main(argv: list[str]) -> int:
@@ -96,6 +97,12 @@ def main(argv: list[str]) -> int:
         report.append("## money")
         for label, seconds in bench_payout.main(setup=False):
             report.append(f"- {label}: {seconds:.2f} s")
+        report.append("")
+    if "reminders" in parts:
+        from benchmarks import bench_reminders
+
+        report.append("## reminders")
+        report += [f"- {line}" for line in bench_reminders.main(setup=False)]
         report.append("")
     text = "\n".join(report)
     print(text)

@@ -11,6 +11,7 @@ and `services.<name>` reach every one of them.
     cases        aid cases and their one-to-one profiles (case_profile_save, 特困)
     merge        duplicate records: mark distinct, merge
     attachments  store a checked upload, choose the photo, remove, audit downloads
+    notifications  the notification centre; reminders claimed once and sent
 
 The rules every write here follows (and a leaf app's services too):
 - arguments are keyword-only and typed; `acting_user` is always passed (None only
@@ -55,6 +56,15 @@ from aidcases.services.jobs import (
     job_start,
 )
 from aidcases.services.merge import person_mark_distinct, person_merge
+from aidcases.services.notifications import (
+    ReminderOutcome,
+    notification_mark_read,
+    notifications_create,
+    notifications_mark_all_read,
+    reminder_claim,
+    reminders_run,
+    reminders_send,
+)
 from aidcases.services.people import (
     PERSON_FIELDS,
     NewPersonEntry,
@@ -109,6 +119,14 @@ __all__ = [
     "job_record_download",
     "job_run",
     "job_start",
+    # notifications
+    "ReminderOutcome",
+    "notification_mark_read",
+    "notifications_create",
+    "notifications_mark_all_read",
+    "reminder_claim",
+    "reminders_run",
+    "reminders_send",
     # people
     "PERSON_FIELDS",
     "NewPersonEntry",

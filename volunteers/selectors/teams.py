@@ -127,17 +127,19 @@ def team_list(
     ).order_by("area__path", "name", "pk")
 
 
-def teams_without_activity_count(*, user: User, today: date | None = None) -> int:
-    """Active teams in scope with no activity in the current quarter (每季度至少一次)."""
-    quarter = Quarter.of(today or timezone.localdate())
+def teams_without_activity(*, quarter: Quarter) -> QuerySet[Team]:
+    """Every active team with no activity recorded in `quarter` (每季度至少一次), unscoped:
+    for system work (the quarterly reminders); pages narrow it with the user's scope."""
     done = Activity.objects.filter(
         team=OuterRef("pk"), date__gte=quarter.start, date__lte=quarter.end
     )
-    return (
-        Team.objects.filter(access.scope_q(Team, user), is_active=True)
-        .exclude(Exists(done))
-        .count()
-    )
+    return Team.objects.filter(is_active=True).exclude(Exists(done))
+
+
+def teams_without_activity_count(*, user: User, today: date | None = None) -> int:
+    """Active teams in scope with no activity in the current quarter (每季度至少一次)."""
+    quarter = Quarter.of(today or timezone.localdate())
+    return teams_without_activity(quarter=quarter).filter(access.scope_q(Team, user)).count()
 
 
 def team_members(*, team: Team, include_past: bool = True) -> list[Membership]:

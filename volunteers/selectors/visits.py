@@ -12,11 +12,13 @@ from django.conf import settings
 from django.db.models import (
     Case,
     CharField,
+    Count,
     DateField,
     F,
     Func,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -350,4 +352,43 @@ def owner_choices(*, follow_up: FollowUp) -> list[User]:
         q |= Q(pk=follow_up.visit.team.leader_id)
     return list(
         User.objects.filter(q, is_active=True).select_related("area").order_by("role", "username")
+    )
+
+
+# --- reminders (system-wide reads: the reminder job runs for the whole county and
+# finds each one's recipients itself; pages never use these) -------------------------------
+
+
+def unvisited_case_counts(*, category: str, since: date, opened_by: date) -> dict[str, int]:
+    """Village path → how many open cases of `category` (active persons, opened by
+    `opened_by`) nobody has seen in person since `since` — read from the stored anchors
+    (`VisitAnchor.last_seen_on`), one grouped query whatever the number of cases."""
+    rows = (
+        AidCase.objects.filter(
+            status=AidCase.Status.OPEN,
+            category=category,
+            person__is_active=True,
+            opened_on__lte=opened_by,
+        )
+        .filter(
+            Q(visit_anchor__last_seen_on__isnull=True) | Q(visit_anchor__last_seen_on__lt=since)
+        )
+        .order_by()
+        .values("person__area__path")
+        .annotate(n=Count("id"))
+    )
+    return {r["person__area__path"]: r["n"] for r in rows}
+
+
+def overdue_follow_ups_by_owner(*, today: date) -> list[dict]:
+    """[{owner, n, oldest}] of open follow-ups past their due date, by owner (active ones).
+    One grouped query."""
+    return list(
+        FollowUp.objects.filter(
+            state__in=FollowUp.OPEN_STATES, due_on__lt=today, owner__is_active=True
+        )
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("id"), oldest=Min("due_on"))
+        .order_by("owner")
     )
