@@ -321,7 +321,6 @@ def _snapshot(line: AidLine, details: dict[str, str]) -> None:
     line.snap_grade = details.get("grade", "")[:20]
 
 
-
 _SNAPSHOT = [
     "snap_name",
     "snap_village",
