@@ -256,3 +256,75 @@ def test_team_create_page(client_for, officer_a, township_a, leader):
     )  # fmt: skip
     team = Team.objects.get()
     assert response.status_code == 302 and team.leader == leader
+
+
+def test_add_member_lists_the_townships_volunteers_and_finds_others_by_name(
+    client_for, county_staff, township_a, township_b
+):
+    """A county's 30,000 volunteers made this page 1.4 MB: it lists the team's township's
+    volunteers, a search finds anyone the user may add, and any of them can be posted."""
+    team = make_team(township_a)
+    ours = make_volunteer(township_a, name="李青")
+    theirs = make_volunteer(township_b, name="赵熙晨")
+    client = client_for(county_staff)
+    url = reverse("team_member_add", args=[team.pk])
+
+    listed = client.get(url).content.decode()
+    found = client.get(url, {"q": "zxc"}).content.decode()
+    added = client.post(
+        url + "?q=zxc", {"volunteer": theirs.pk, "role": "member", "started_on": "2026-05-01"}
+    )
+
+    assert f'value="{ours.pk}"' in listed and f'value="{theirs.pk}"' not in listed
+    assert f'value="{theirs.pk}"' in found and f'value="{ours.pk}"' not in found
+    assert added.status_code == 302
+    assert Membership.objects.filter(team=team, volunteer=theirs).exists()
+
+
+def test_a_form_with_errors_keeps_the_chosen_volunteer_listed(
+    client_for, county_staff, township_a, township_b
+):
+    team = make_team(township_a)
+    theirs = make_volunteer(township_b, name="赵熙晨")
+
+    page = client_for(county_staff).post(
+        reverse("team_member_add", args=[team.pk]),
+        {"volunteer": theirs.pk, "role": "member", "started_on": "not a date"},
+    )
+
+    assert page.status_code == 200
+    assert f'value="{theirs.pk}" selected' in page.content.decode()
+
+
+def test_with_many_teams_the_volunteer_form_lists_only_the_linked_team(
+    client_for, county_staff, township_a, monkeypatch
+):
+    from volunteers.views import teams as team_views
+
+    monkeypatch.setattr(team_views, "TEAM_CHOICES_MAX", 1)
+    first, second = make_team(township_a, name="甲队"), make_team(township_a, name="乙队")
+    client = client_for(county_staff)
+
+    plain = client.get(reverse("volunteer_create")).content.decode()
+    linked = client.get(reverse("volunteer_create"), {"team": second.pk}).content.decode()
+
+    assert "甲队" not in plain and "乙队" not in plain and "teams-not-listed" in plain
+    assert f'value="{second.pk}" selected' in linked and "甲队" not in linked
+    assert first.pk != second.pk
+
+
+def test_team_form_offers_the_area_picker_and_the_teams_own_villages(
+    client_for, county_staff, township_a, township_b, village_a, village_b, monkeypatch
+):
+    """Not a <select> of every area and village of the county (a 300 KB form)."""
+    from volunteers.views import teams as team_views
+
+    team = make_team(township_a)
+    client = client_for(county_staff)
+    edit = client.get(reverse("team_edit", args=[team.pk])).content.decode()
+    monkeypatch.setattr(team_views, "COVERED_CHOICES_MAX", 1)
+    create = client.get(reverse("team_create")).content.decode()
+
+    assert 'name="area_parent"' in edit  # the picker's township <select>
+    assert village_a.name in edit and village_b.name not in edit
+    assert village_a.name not in create and village_b.name not in create

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aidcases.areapicker import AreaPickerField
 from aidcases.models import Area, User
 from volunteers.models import Activity, Membership, Team, Volunteer
 from volunteers.services.activities import MAX_PHOTOS
@@ -74,9 +75,9 @@ class VolunteerFilterForm(forms.Form):
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("服务队名称"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=Team.Kind.choices)
-    area = AreaChoiceField(
+    area = AreaPickerField(
         label=_("所属区域"),
-        queryset=Area.objects.none(),
+        levels=(Area.Level.COUNTY, Area.Level.TOWNSHIP, Area.Level.VILLAGE),
         help_text=_("服务队所属的乡(镇)或村；乡镇专干按此区域管理服务队。"),
     )
     leader = LeaderChoiceField(
@@ -140,7 +141,10 @@ class VolunteerForm(forms.Form):
         label=_("就读高校"), max_length=100, required=False, help_text=_("返乡大学生填写")
     )
     major = forms.CharField(label=_("专业"), max_length=100, required=False)
-    area = AreaChoiceField(label=_("所在区域"), queryset=Area.objects.none())
+    area = AreaPickerField(
+        label=_("所在区域"),
+        levels=(Area.Level.COUNTY, Area.Level.TOWNSHIP, Area.Level.VILLAGE, Area.Level.HAMLET),
+    )
     skills = forms.CharField(
         label=_("特长"), max_length=200, required=False, help_text=_("如：书法、辅导数学、理发")
     )
@@ -212,7 +216,9 @@ class MembershipAddForm(forms.Form):
         label=_("志愿者"),
         queryset=Volunteer.objects.none(),
         empty_label=_("—请选择—"),
-        help_text=_("名单中没有的，请先“登记新队员”。"),
+        help_text=_(
+            "列出本队所在乡(镇)的志愿者；其他人请先按姓名查找。名单中没有的，请先“登记新队员”。"
+        ),
     )
     role = forms.ChoiceField(
         label=_("队内职务"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER
@@ -221,6 +227,11 @@ class MembershipAddForm(forms.Form):
 
     def __init__(self, *args, volunteers: QuerySet[Volunteer], **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["volunteer"].queryset = volunteers
+
+    def offer(self, volunteers) -> None:
+        """The choices the page lists (a few hundred at most), once the posted choice was
+        checked against every volunteer the user may add."""
         self.fields["volunteer"].queryset = volunteers
 
 

@@ -246,6 +246,11 @@ def _name_q(query: str) -> Q:
     return found
 
 
+def volunteer_search(volunteers: QuerySet[Volunteer], q: str) -> QuerySet[Volunteer]:
+    """`volunteers` whose name matches `q` (a substring, pinyin or initials)."""
+    return volunteers.filter(_name_q(q))
+
+
 def volunteer_list(
     *,
     user: User,
@@ -259,7 +264,7 @@ def volunteer_list(
     if not include_inactive:
         qs = qs.filter(is_active=True)
     if q:
-        qs = qs.filter(_name_q(q))
+        qs = volunteer_search(qs, q)
     if township is not None:
         in_township_team = Membership.objects.filter(
             volunteer=OuterRef("pk"),

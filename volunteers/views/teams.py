@@ -32,6 +32,9 @@ from volunteers.models import Membership, Team, Volunteer
 from volunteers.selectors import teams as selectors
 
 PAGE_SIZE = 50
+COVERED_CHOICES_MAX = 300  # villages listed for 服务区域 before the team has a township
+MEMBER_CHOICES_MAX = 200  # volunteers listed on 添加队员 before a search
+TEAM_CHOICES_MAX = 200  # teams listed on the volunteer form
 TEAM_AREA_LEVELS = (Area.Level.COUNTY, Area.Level.TOWNSHIP, Area.Level.VILLAGE)
 HOME_AREA_LEVELS = (Area.Level.COUNTY, Area.Level.TOWNSHIP, Area.Level.VILLAGE, Area.Level.HAMLET)
 
@@ -108,6 +111,12 @@ def _team_form(request: HttpRequest, *, team: Team | None, initial: dict | None 
     if leader_locked:
         areas = Area.objects.filter(pk=team.area_id)
     covered = selectors.areas_in_scope(user=user, levels=(Area.Level.VILLAGE, Area.Level.HAMLET))
+    if team is not None and team.area.level != Area.Level.COUNTY:
+        # the villages of the team's township, not a county's 3,000 (a 300 KB form)
+        township = team.area if team.area.level == Area.Level.TOWNSHIP else team.area.parent
+        covered = covered.filter(path__startswith=township.path)
+    elif covered.count() > COVERED_CHOICES_MAX:
+        covered = covered.none()  # chosen on the edit page, once the team has its township
     leaders = selectors.leader_candidates(user=user)
     if team is not None and team.leader_id:
         leaders = leaders | User.objects.filter(pk=team.leader_id)
@@ -209,7 +218,26 @@ def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("name_sort", "pk")
     )
     form = MembershipAddForm(request.POST or None, volunteers=candidates)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    # The page lists a search's matches, else the volunteers of the team's township — not
+    # every volunteer of a county (30,000 options, a 1.4 MB page); the posted choice was
+    # checked against all of them above.
+    q = request.GET.get("q", "").strip()[:40]
+    if q:
+        listed = selectors.volunteer_search(candidates, q)
+    else:
+        area = team.area
+        township = area if area.level != Area.Level.VILLAGE else area.parent
+        listed = candidates.filter(area__path__startswith=township.path)
+    listed = list(listed[: MEMBER_CHOICES_MAX + 1])
+    too_many = len(listed) > MEMBER_CHOICES_MAX
+    if not valid:
+        offered = {v.pk for v in listed[:MEMBER_CHOICES_MAX]}
+        chosen = str(form["volunteer"].value() or "")
+        if chosen.isdigit():  # a choice the form sends back keeps its option
+            offered.add(int(chosen))
+        form.offer(candidates.filter(pk__in=offered))
+    if valid:
         data = form.cleaned_data
         try:
             services.membership_add(
@@ -224,7 +252,11 @@ def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s已加入本队。") % {"name": data["volunteer"].name})
             return redirect(team)
-    return render(request, "volunteers/teams/member_add.html", {"form": form, "team": team})
+    return render(
+        request,
+        "volunteers/teams/member_add.html",
+        {"form": form, "team": team, "q": q, "too_many": too_many},
+    )
 
 
 @login_required
@@ -394,7 +426,23 @@ def volunteer_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已登记志愿者“%(name)s”。") % {"name": volunteer.name})
             return redirect(data["team"] if data.get("team") else volunteer)
-    return render(request, "volunteers/teams/volunteer_form.html", {"form": form, "creating": True})
+    return render(
+        request,
+        "volunteers/teams/volunteer_form.html",
+        {"form": form, "creating": True, "teams_not_listed": _offer_few_teams(form, teams)},
+    )
+
+
+def _offer_few_teams(form: VolunteerForm, teams) -> bool:
+    """A county's 3,000 teams are not listed on the form (a 200 KB page): only the team the
+    link or the form names; joining another is done from that team's page. Whether the
+    list was cut."""
+    if teams.count() <= TEAM_CHOICES_MAX:
+        return False
+    chosen = str(form["team"].value() or "")
+    field = form.fields["team"]
+    field.queryset = teams.filter(pk=int(chosen)) if chosen.isdigit() else teams.none()
+    return True
 
 
 @login_required
