@@ -203,3 +203,22 @@ def test_with_too_many_teams_the_list_filter_asks_for_a_township_first(
     assert "甲镇第0服务队" not in everyone and "先选乡镇" in everyone
     assert all(t.name in in_a for t in ours) and "乙镇第0服务队" not in in_a
     assert f'value="{theirs[1].pk}" selected' in chosen and "乙镇第0服务队" not in chosen
+
+
+def test_with_hundreds_of_teams_the_form_offers_the_persons_townships_teams(
+    vw, county_staff, client_for, monkeypatch
+):
+    """A county's 3,000 teams in the phone form's <select> made it 200 KB: once the person
+    is chosen, the teams of their township are offered (and the chosen team)."""
+    from volunteers.views import visits as visit_views
+
+    monkeypatch.setattr(visit_views, "TEAM_OPTIONS_MAX", 1)
+    client = client_for(county_staff)
+
+    empty = client.get(reverse("visit_create")).content.decode()
+    chosen = client.post(
+        reverse("visit_create"), {"action": "search", "case": vw.tekun.pk}
+    ).content.decode()
+
+    assert 'data-testid="teams-cut"' in empty and vw.team.name not in empty
+    assert vw.team.name in chosen and vw.team_b.name not in chosen

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from aidcases import access
 from aidcases import selectors as hub_selectors
-from aidcases.models import AidCase, User
+from aidcases.models import AidCase, Area, User
 from aidcases.pagination import keyset_paginate, paginate
 from aidcases.viewutils import add_service_errors, querystring_without_page, require_perm
 from volunteers import services
@@ -137,6 +137,25 @@ def _chosen_case(request: HttpRequest, raw) -> AidCase | None:
 MEMBER_LIST_TEAMS = 20
 
 
+def _team_options(teams: list, *, case, selected: str) -> list:
+    """The teams the form's <select> offers: all when they are a few hundred at most; else
+    the teams of the chosen person's township and the chosen team (a county's 3,000 teams
+    made the phone form 200 KB)."""
+    if len(teams) <= TEAM_OPTIONS_MAX:
+        return teams
+    township = None
+    if case is not None:
+        area = case.person.area
+        township = next(
+            (a for a in [area, *area.ancestors()] if a.level == Area.Level.TOWNSHIP), None
+        )
+    return [
+        t
+        for t in teams
+        if str(t.pk) == selected or (township and t.area.path.startswith(township.path))
+    ]
+
+
 @login_required
 def visit_create(request: HttpRequest) -> HttpResponse:
     """The phone form: a plain POST form (works without JS); visit_form.js only adds the
@@ -201,6 +220,8 @@ def visit_create(request: HttpRequest) -> HttpResponse:
     # team only (choosing another re-renders the form, with what was typed kept).
     selected_team = str(form["team"].value() or "")
     few_teams = len(teams) <= MEMBER_LIST_TEAMS
+    offered = _team_options(teams, case=case, selected=selected_team)
+    teams_cut, teams = len(offered) < len(teams), offered
     listed = teams if few_teams else [t for t in teams if str(t.pk) == selected_team]
     members = selectors.team_members(teams=listed)
     selected_visitors = {str(v) for v in (form["visitors"].value() or [])}
@@ -215,6 +236,7 @@ def visit_create(request: HttpRequest) -> HttpResponse:
             "teams": teams,
             "team_members": [(t, members.get(t.pk, [])) for t in listed],
             "few_teams": few_teams,
+            "teams_cut": teams_cut,
             "selected_visitors": selected_visitors,
             "selected_team": selected_team,
             "had_files": bool(request.FILES),
