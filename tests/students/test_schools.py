@@ -426,3 +426,12 @@ def test_printed_roster_looks_labels_and_links_up_once_not_per_row(
     assert _rows(printed) == 4
     assert "/people/" in printed.content.decode() and ">男<" in printed.content.decode()
     assert counts[1] == counts[-1], counts
+
+
+def test_roster_rows_escape_what_people_typed(client_for, officer_a, township_a, village_a):
+    """The rows are built in Python (format_html), not by a template: still escaped."""
+    school = _school(township_a, "城关学校")
+    _student(village_a, school, "王<b>小明</b>", grade="<i>三年级</i>", class_name="2&班")
+    body = client_for(officer_a).get(reverse("school_roster", args=[school.pk])).content.decode()
+    assert "王&lt;b&gt;小明&lt;/b&gt;" in body and "<b>小明" not in body
+    assert "&lt;i&gt;三年级" in body and "2&amp;班" in body
