@@ -146,3 +146,53 @@ def test_the_stored_anchor_follows_every_kind_of_write(vw, officer_a):
 
     Pairing.objects.filter(case=vw.tekun).update(state=Pairing.State.ENDED, ended_on=started)
     assert anchor() == (None, None)
+
+
+def test_the_state_filter_ranges_agree_with_the_computed_state_on_every_day():
+    """The list filters a state by ranges of anchor dates worked out in Python
+    (`first_anchor_reaching`): for every anchor over three years, month ends and leap day
+    included, and a few todays, the range puts it in the state its due date gives."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from volunteers.selectors.visits import _due_state_q, add_months
+
+    def state_of(due, today):
+        if due > today + timedelta(days=settings.VISIT_UPCOMING_DAYS):
+            return DueState.OK
+        if due > today:
+            return DueState.UPCOMING
+        if due >= today - timedelta(days=settings.VISIT_GRACE_DAYS):
+            return DueState.DUE
+        return DueState.OVERDUE
+
+    def matches(q, category, anchor) -> bool:
+        """Evaluate the Q (an OR of per-category AND terms) in Python."""
+        for term in q.children:
+            lookups = dict(term.children) if hasattr(term, "children") else dict([term])
+            if lookups.get("category") != category:
+                continue
+            low, high = lookups.get("anchor__gte"), lookups.get("anchor__lt")
+            if (low is None or anchor >= low) and (high is None or anchor < high):
+                return True
+        return False
+
+    intervals = {"tekun": 3, "left_behind": 1}
+    for today in (date(2026, 2, 28), date(2026, 3, 31), date(2028, 2, 29), date(2026, 12, 31)):
+        qs = {s: _due_state_q(s, today=today, intervals=intervals) for s in DueState.LABELS}
+        anchor = today - timedelta(days=400)
+        while anchor <= today:
+            for category, months in intervals.items():
+                expected = state_of(add_months(anchor, months), today)
+                got = [s for s, q in qs.items() if matches(q, category, anchor)]
+                assert got == [expected], (today, anchor, category, got)
+            anchor += timedelta(days=1)
+
+
+def test_filtering_a_state_finds_the_case_in_that_state(vw, officer_a):
+    make_visit(vw.child, day=date(2026, 1, 31), left_behind_kind="home")
+    for today in (date(2026, 2, 20), date(2026, 2, 27), date(2026, 3, 7), date(2026, 3, 8)):
+        state = due(officer_a, vw.child, today).due_state
+        found = due_visits(user=officer_a, today=today, state=state)
+        assert found.filter(pk=vw.child.pk).exists(), (today, state)

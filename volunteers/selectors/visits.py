@@ -205,8 +205,44 @@ def due_visits(*, user: User, today: date, state: str = "") -> QuerySet[AidCase]
         )
     )
     if state:
-        qs = qs.filter(due_state=state)
+        qs = qs.filter(_due_state_q(state, today=today, intervals=intervals))
     return qs.order_by("next_due", "person__name_sort", "pk")
+
+
+def first_anchor_reaching(limit: date, months: int) -> date:
+    """The earliest anchor whose anchor + `months` (month arithmetic, clipped at month ends,
+    as PostgreSQL and `add_months` count) falls on or after `limit`. The sum never decreases
+    as the anchor grows, so the anchors before this one are exactly those due before `limit`."""
+    anchor = add_months(limit, -months) - timedelta(days=4)
+    while add_months(anchor, months) < limit:
+        anchor += timedelta(days=1)
+    return anchor
+
+
+def _due_state_q(state: str, *, today: date, intervals: dict) -> Q:
+    """`due_state == state` as ranges of the stored anchor date per category, worked out in
+    Python: PostgreSQL then compares one date per case instead of computing the due date three
+    times over (a county's 100,000 open cases: most of the due list's 120 ms of SQL)."""
+    upcoming_until = today + timedelta(days=settings.VISIT_UPCOMING_DAYS)
+    grace_from = today - timedelta(days=settings.VISIT_GRACE_DAYS)
+    # (from, before): due dates in [from, before) — None for an open end
+    bounds = {
+        DueState.OK: (upcoming_until + timedelta(days=1), None),
+        DueState.UPCOMING: (today + timedelta(days=1), upcoming_until + timedelta(days=1)),
+        DueState.DUE: (grace_from, today + timedelta(days=1)),
+        DueState.OVERDUE: (None, grace_from),
+    }[state]
+    found = Q(pk__in=[])
+    for category in VISITABLE_CATEGORIES:
+        months = intervals.get(category, 3)
+        term = Q(category=category)
+        low, high = bounds
+        if low is not None:
+            term &= Q(anchor__gte=first_anchor_reaching(low, months))
+        if high is not None:
+            term &= Q(anchor__lt=first_anchor_reaching(high, months))
+        found |= term
+    return found
 
 
 def overdue_count(*, user: User, today: date) -> int:
