@@ -57,6 +57,30 @@ def _yuan(amount: Decimal) -> str:
     return f"¥{amount:,.2f}"
 
 
+def _change_totals(fund: Fund, kind: str, amount: Decimal) -> Fund:
+    """Lock `fund` and move its totals by `amount` of `kind` in one UPDATE, which the
+    table's CHECKs refuse (InsufficientFunds, nothing changed) when a total or the balance
+    would go below zero. Returns the fund as locked before the change; `fund` is refreshed.
+    Call inside a transaction."""
+    d_income, d_committed, d_paid = _EFFECT[kind]
+    locked = Fund.objects.select_for_update().get(pk=fund.pk)
+    try:
+        with transaction.atomic():  # a savepoint: a CHECK failure leaves the outer intact
+            Fund.objects.filter(pk=fund.pk).update(
+                income=F("income") + d_income * amount,
+                committed=F("committed") + d_committed * amount,
+                paid=F("paid") + d_paid * amount,
+            )
+    except IntegrityError as exc:
+        raise InsufficientFunds(
+            _("%(fund)s余额不足：可用 %(balance)s，本次需要 %(amount)s。")
+            % {"fund": locked.name, "balance": _yuan(locked.balance), "amount": _yuan(amount)},
+            code="insufficient_funds",
+        ) from exc
+    fund.refresh_from_db(fields=["income", "committed", "paid"])
+    return locked
+
+
 def fund_move(
     *,
     acting_user: User,
@@ -72,23 +96,8 @@ def fund_move(
     total) below zero."""
     if amount <= 0:
         raise ValidationError(_("金额必须大于0。"))
-    d_income, d_committed, d_paid = _EFFECT[kind]
     with transaction.atomic():
-        locked = Fund.objects.select_for_update().get(pk=fund.pk)
-        try:
-            with transaction.atomic():  # a savepoint: a CHECK failure leaves the outer intact
-                Fund.objects.filter(pk=fund.pk).update(
-                    income=F("income") + d_income * amount,
-                    committed=F("committed") + d_committed * amount,
-                    paid=F("paid") + d_paid * amount,
-                )
-        except IntegrityError as exc:
-            raise InsufficientFunds(
-                _("%(fund)s余额不足：可用 %(balance)s，本次需要 %(amount)s。")
-                % {"fund": locked.name, "balance": _yuan(locked.balance), "amount": _yuan(amount)},
-                code="insufficient_funds",
-            ) from exc
-        fund.refresh_from_db(fields=["income", "committed", "paid"])
+        _change_totals(fund, kind, amount)
         return FundMovement.objects.create(
             fund=fund,
             kind=kind,
@@ -114,21 +123,7 @@ def fund_move_lines(*, acting_user: User, fund: Fund, kind: str, lines: list) ->
     d_income, d_committed, d_paid = _EFFECT[kind]
     total = sum((line.amount for line in lines), Decimal(0))
     with transaction.atomic():
-        locked = Fund.objects.select_for_update().get(pk=fund.pk)
-        try:
-            with transaction.atomic():
-                Fund.objects.filter(pk=fund.pk).update(
-                    income=F("income") + d_income * total,
-                    committed=F("committed") + d_committed * total,
-                    paid=F("paid") + d_paid * total,
-                )
-        except IntegrityError as exc:
-            raise InsufficientFunds(
-                _("%(fund)s余额不足：可用 %(balance)s，本次需要 %(amount)s。")
-                % {"fund": locked.name, "balance": _yuan(locked.balance), "amount": _yuan(total)},
-                code="insufficient_funds",
-            ) from exc
-        fund.refresh_from_db(fields=["income", "committed", "paid"])
+        locked = _change_totals(fund, kind, total)
         # The balance moves by (income − committed − paid) per yuan of each movement.
         per_yuan = d_income - d_committed - d_paid
         balance = locked.balance
