@@ -2,7 +2,7 @@
 and Excel: the shared writer's ledger shape (title, frozen header, A4 setup, ¥ and dates,
 long wrapped Chinese text, formula-like text) and every import kind's template (notes,
 drop-downs, text-formatted columns). `make test` installs `libreoffice-calc-nogui` with apt
-when missing; without it these tests fail under CI=true and skip elsewhere."""
+when missing; without it these tests fail."""
 
 from __future__ import annotations
 
