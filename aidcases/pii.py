@@ -454,6 +454,18 @@ def _fernets() -> tuple[MultiFernet, Fernet]:
     return _build_multifernet(_configured_keys())
 
 
+def store_id_number(obj, number: str) -> bool:
+    """Put a valid ID number on `obj` (a person, a volunteer: any model with
+    `id_number_hash` and `id_number_encrypted`) as its keyed hash and its ciphertext, never
+    in clear. True when it differs from the number already stored."""
+    digest = id_hash(number)
+    if obj.id_number_hash == digest:
+        return False
+    obj.id_number_hash = digest
+    obj.id_number_encrypted = encrypt(number)
+    return True
+
+
 def encrypt(plain: str) -> str:
     """Encrypt with the first key. Randomised: the same input gives a new token
     each time (compare with `id_hash`, never with tokens). "" stays ""."""

@@ -241,12 +241,8 @@ def _apply_person_values(person: Person, values: dict) -> list[str]:
             setattr(person, field_name, values[field_name])
             changed.append(field_name)
     id_number = values.get("_id_number")
-    if id_number:
-        digest = pii.id_hash(id_number)
-        if person.id_number_hash != digest:
-            person.id_number_hash = digest
-            person.id_number_encrypted = pii.encrypt(id_number)
-            changed.append("id_number")
+    if id_number and pii.store_id_number(person, id_number):
+        changed.append("id_number")
     plain_id = id_number or (
         pii.decrypt(person.id_number_encrypted) if person.has_id_number else ""
     )

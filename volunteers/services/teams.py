@@ -312,12 +312,8 @@ def _apply_volunteer_values(volunteer: Volunteer, values: dict) -> list[str]:
             setattr(volunteer, field_name, values[field_name])
             changed.append(field_name)
     id_number = values.get("_id_number")
-    if id_number:
-        digest = pii.id_hash(id_number)
-        if volunteer.id_number_hash != digest:
-            volunteer.id_number_hash = digest
-            volunteer.id_number_encrypted = pii.encrypt(id_number)
-            changed.append("id_number")
+    if id_number and pii.store_id_number(volunteer, id_number):
+        changed.append("id_number")
     volunteer.name_sort = search.sort_key(volunteer.name)
     return changed
 
