@@ -277,6 +277,7 @@ def test_add_member_lists_the_townships_volunteers_and_finds_others_by_name(
 
     assert f'value="{ours.pk}"' in listed and f'value="{theirs.pk}"' not in listed
     assert f'value="{theirs.pk}"' in found and f'value="{ours.pk}"' not in found
+    assert 'data-testid="member-none"' in client.get(url, {"q": "不存在的名字"}).content.decode()
     assert added.status_code == 302
     assert Membership.objects.filter(team=team, volunteer=theirs).exists()
 
@@ -328,3 +329,4 @@ def test_team_form_offers_the_area_picker_and_the_teams_own_villages(
     assert 'name="area_parent"' in edit  # the picker's township <select>
     assert village_a.name in edit and village_b.name not in edit
     assert village_a.name not in create and village_b.name not in create
+    assert "保存后，在服务队的“编辑”页" in create

@@ -120,7 +120,7 @@ def _team_form(request: HttpRequest, *, team: Team | None, initial: dict | None 
     leaders = selectors.leader_candidates(user=user)
     if team is not None and team.leader_id:
         leaders = leaders | User.objects.filter(pk=team.leader_id)
-    return TeamForm(
+    form = TeamForm(
         request.POST or None,
         areas=areas,
         covered=covered.select_related("parent"),
@@ -129,6 +129,11 @@ def _team_form(request: HttpRequest, *, team: Team | None, initial: dict | None 
         leader_locked=leader_locked,
         initial=initial,
     )
+    if team is None and not covered.exists():
+        form.fields["areas_covered"].help_text = _(
+            "村(社区)较多：保存后，在服务队的“编辑”页按所属乡(镇)选择服务区域。"
+        )
+    return form
 
 
 @login_required
@@ -255,7 +260,7 @@ def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "volunteers/teams/member_add.html",
-        {"form": form, "team": team, "q": q, "too_many": too_many},
+        {"form": form, "team": team, "q": q, "too_many": too_many, "found": len(listed)},
     )
 
 
