@@ -9,16 +9,20 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
-from aidcases import services
+from aidcases import services, tasks
 from aidcases.celery import app
-from aidcases.models import Job
+from aidcases.models import AidCase, Job, Notification, ReminderClaim
+from tests.factories import make_person
+from volunteers.models import FollowUp
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -66,6 +70,37 @@ def worker():
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _wait_for(job: Job) -> Job:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.is_finished:
+            return job
+        time.sleep(0.2)
+    pytest.fail(f"job {job.pk} did not finish within 60 s")
+
+
+def test_a_reminder_task_delivered_twice_to_a_real_worker_reminds_once(
+    worker, village_a, officer_a
+):
+    case = make_person(village_a, name="张大山", category=AidCase.Category.TEKUN).cases.get()
+    FollowUp.objects.create(
+        case=case,
+        need="修缮屋顶",
+        owner=officer_a,
+        due_on=timezone.localdate() - timedelta(days=3),
+        created_by=officer_a,
+    )
+    # As a retried or duplicated beat message would: the same task twice through Redis.
+    tasks.send_reminders.delay("follow-ups")
+    tasks.send_reminders.delay("follow-ups")
+    # One worker (solo pool) takes its queue in order: once this job is done, both
+    # reminder tasks have run (there is no result backend to wait on).
+    _wait_for(services.job_start(acting_user=officer_a, kind="demo_echo", params={"rows": 1}))
+    assert Notification.objects.filter(recipient=officer_a).count() == 1
+    assert ReminderClaim.objects.count() == 1
 
 
 def test_a_real_worker_runs_a_job_to_completion(worker, officer_a, client):
