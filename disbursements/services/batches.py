@@ -731,10 +731,12 @@ def _bulk_money(
     verb: str,
     details,
     refusal: str,
+    per_line: dict[int, dict] | None = None,
 ) -> BulkOutcome:
     """Move the pending lines among `line_ids` to `final_state`: one fund UPDATE per
     fund and a movement per line (`fund_move_lines`), one UPDATE of the lines (history
-    triggers record each row), an audit event per line, bulk-inserted."""
+    triggers record each row), an audit event per line, bulk-inserted. `per_line` gives
+    a line's own values besides `changes` (a bank file's serial and date per line)."""
     outcome = BulkOutcome()
     for line in _locked_lines(batch, line_ids):
         if line.state == final_state:
@@ -752,18 +754,47 @@ def _bulk_money(
     with acting(acting_user):  # the history rows of the fund and the lines name the payer
         for fund_id, lines in sorted(by_fund.items()):
             fund_move_lines(acting_user=acting_user, fund=funds[fund_id], kind=kind, lines=lines)
-        AidLine.objects.filter(pk__in=[line.pk for line in outcome.done]).update(
-            state=final_state, **changes
-        )
+        if per_line:
+            _write_per_line(outcome.done, final_state, changes, per_line)
+        else:
+            AidLine.objects.filter(pk__in=[line.pk for line in outcome.done]).update(
+                state=final_state, **changes
+            )
     events = []
     for line in outcome.done:
         line.state = final_state
-        for name, value in changes.items():
+        for name, value in {**changes, **(per_line or {}).get(line.pk, {})}.items():
             setattr(line, name, value)
         events.append(audit_event(actor=acting_user, verb=verb, obj=line, details=details(line)))
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     _settle(acting_user, batch)
     return outcome
+
+
+def _write_per_line(lines: list[AidLine], state: str, changes: dict, per_line: dict) -> None:
+    """One UPDATE … FROM unnest(…) giving each paid line its own date and voucher (in
+    the same statement as its state: a paid line's voucher may not change afterwards)."""
+    if set(changes) - {"paid_on", "voucher", "method"} or any(
+        set(values) - {"paid_on", "voucher"} for values in per_line.values()
+    ):  # pragma: no cover - a programming error
+        raise ValueError("only a payment's date and voucher are written per line")
+    ids = [line.pk for line in lines]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE disbursements_aidline AS l
+            SET state = %s, method = %s, paid_on = v.paid_on, voucher = v.voucher
+            FROM unnest(%s::bigint[], %s::date[], %s::text[]) AS v(id, paid_on, voucher)
+            WHERE l.id = v.id
+            """,
+            [
+                state,
+                changes.get("method", ""),
+                ids,
+                [per_line.get(pk, {}).get("paid_on", changes.get("paid_on")) for pk in ids],
+                [per_line.get(pk, {}).get("voucher", changes.get("voucher", "")) for pk in ids],
+            ],
+        )
 
 
 @transaction.atomic
@@ -772,20 +803,28 @@ def lines_mark_paid(
     acting_user: User,
     batch: AidBatch,
     line_ids: Iterable[int],
-    paid_on: date,
-    voucher: str,
+    paid_on: date | None = None,
+    voucher: str = "",
+    per_line: dict[int, tuple[date, str]] | None = None,
 ) -> BulkOutcome:
     """Bank payment of many lines with one voucher (the bank's batch reference): what
     `line_mark_paid` does for each, in a constant number of statements. Paid lines are
     left as they are (a double submit moves no money); lines not pending are refused by
-    name and the others still go through."""
+    name and the others still go through. `per_line` maps a line id to its own (paid
+    date, voucher), as the bank's result file (回盘) gives them; the other lines take
+    `paid_on` and `voucher`."""
     require_perm(acting_user, "disbursements.pay")
     batch = _locked(batch)
     _require_state(batch, S.RELEASED)
-    if paid_on > timezone.localdate():
-        raise ValidationError({"paid_on": _("发放日期不能晚于今天。")})
+    line_ids = list(line_ids)
     voucher = voucher.strip()
-    if not voucher:
+    own = {pk: (day, code.strip()) for pk, (day, code) in (per_line or {}).items()}
+    wanted = [own.get(pk, (paid_on, voucher)) for pk in line_ids]
+    if any(day is None for day, _code in wanted):
+        raise ValidationError({"paid_on": _("请填写发放日期。")})
+    if any(day > timezone.localdate() for day, _code in wanted):
+        raise ValidationError({"paid_on": _("发放日期不能晚于今天。")})
+    if any(not code for _day, code in wanted):
         raise ValidationError({"voucher": _("银行代发请填写凭证号或银行流水号。")})
     return _bulk_money(
         acting_user,
@@ -795,8 +834,9 @@ def lines_mark_paid(
         kind=MK.PAY,
         changes={"paid_on": paid_on, "method": AidLine.Method.BANK, "voucher": voucher},
         verb="aid_line.pay",
-        details=lambda line: {"amount": str(line.amount), "voucher": voucher},
+        details=lambda line: {"amount": str(line.amount), "voucher": line.voucher},
         refusal=_("只有待发放的记录可以标记为已发放。"),
+        per_line={pk: {"paid_on": day, "voucher": code} for pk, (day, code) in own.items()},
     )
 
 
