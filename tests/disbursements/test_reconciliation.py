@@ -168,9 +168,7 @@ def test_the_payout_lists_line_reference_matches_first(tmp_path, county_staff, r
     ]
     plan = run(write_bank_file(tmp_path / "回盘.xlsx", rows), released, county_staff)
     assert plan.ok, errors(plan)
-    assert sorted(r.line_id for r in plan.rows) == sorted(
-        [lines["赵小明"].pk, lines["钱小红"].pk]
-    )
+    assert sorted(r.line_id for r in plan.rows) == sorted([lines["赵小明"].pk, lines["钱小红"].pk])
 
     wrong = [
         bank_row("赵小明", 500, serial="DF009", ref=f"L{lines['钱小红'].pk}"),
@@ -219,9 +217,7 @@ def test_a_date_after_today_is_an_error(tmp_path, county_staff, released):
     assert_nothing_written(released)
 
 
-def test_the_same_row_twice_or_two_rows_for_one_line_are_errors(
-    tmp_path, county_staff, released
-):
+def test_the_same_row_twice_or_two_rows_for_one_line_are_errors(tmp_path, county_staff, released):
     rows = [
         bank_row("赵小明", 500, serial="DF001"),
         bank_row("赵小明", 500, serial="DF001"),
@@ -304,7 +300,8 @@ def test_a_paid_line_the_file_now_calls_failed_is_an_error_not_a_change(
     )  # fmt: skip
     rows = [bank_row("赵小明", 500, "失败", reason="户名不符", serial="DF001")]
     found = errors(run(write_bank_file(tmp_path / "回盘.xlsx", rows), released, county_staff))
-    assert len(found) == 1 and found[0].startswith("第5行 [状态] 此记录已于 2026-10-19 标记为已发放")
+    assert len(found) == 1
+    assert found[0].startswith("第5行 [状态] 此记录已于 2026-10-19 标记为已发放")
     zhao.refresh_from_db()
     assert zhao.state == L.PAID and zhao.voucher == "YH-1"
 
