@@ -521,3 +521,15 @@ def test_command_refuses_who_may_not_pay_and_an_unknown_batch(tmp_path, officer_
                      "--user", "officer_a")  # fmt: skip
     with pytest.raises(CommandError, match="找不到资助批次"):
         call_command("import_reconciliation", str(path), "--batch", "999999")
+
+
+def test_checking_reads_the_batch_in_one_query_whatever_the_rows(
+    tmp_path, county_staff, released, django_assert_num_queries
+):
+    kind = importing.get("reconciliation")
+    path = write_bank_file(tmp_path / "回盘.xlsx", everyone_paid(released))
+    with path.open("rb") as handle:
+        sheet = kind.read(handle, path.name, {"batch": released.pk})
+    with django_assert_num_queries(1):
+        plan = kind.validate(sheet, acting_user=county_staff, context=released)
+    assert plan.ok and plan.counts["updated"] == 3
