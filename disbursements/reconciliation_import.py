@@ -603,7 +603,7 @@ def _effect(row, line: _Line, status: Status, report) -> str | None:
 def _notes(plan: ReconciliationPlan, lines: list[_Line]) -> list[str]:
     pay, fail = plan.rows_of(PAY), plan.rows_of(FAIL)
     leave, same = plan.rows_of(LEAVE), plan.rows_of(SAME)
-    if not plan.rows:
+    if not plan.ok:  # nothing will be imported: counts of the good rows would mislead
         return []
     notes = [
         _(
