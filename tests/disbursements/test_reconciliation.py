@@ -158,7 +158,7 @@ def test_bank_summary_lines_in_the_data_columns_are_not_rows(tmp_path, county_st
     plan = run(path, released, county_staff)
 
     assert plan.ok, errors(plan)
-    assert sorted(plan.sheet.skipped.values()) == ["合计行", "说明行", "说明行"]
+    assert sorted(plan.sheet.skipped.values()) == ["合计行", "签字行", "说明行", "说明行"]
 
 
 def test_the_payout_lists_line_reference_matches_first(tmp_path, county_staff, released):
