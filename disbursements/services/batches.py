@@ -771,30 +771,40 @@ def _bulk_money(
     return outcome
 
 
+_PER_LINE_SQL = {
+    # a payment: its own date and voucher, in the same statement as its state (a paid
+    # line's voucher may not change afterwards)
+    L.PAID: (
+        ("paid_on", "voucher"),
+        """
+        UPDATE disbursements_aidline AS l
+        SET state = %s, method = %s, paid_on = v.paid_on, voucher = v.voucher
+        FROM unnest(%s::bigint[], %s::date[], %s::text[]) AS v(id, paid_on, voucher)
+        WHERE l.id = v.id
+        """,
+    ),
+    # a failure: its own reason; it no longer counts toward "paid once"
+    L.FAILED: (
+        ("failure_reason",),
+        """
+        UPDATE disbursements_aidline AS l
+        SET state = %s, once_key = NULL, failure_reason = v.failure_reason
+        FROM unnest(%s::bigint[], %s::text[]) AS v(id, failure_reason)
+        WHERE l.id = v.id
+        """,
+    ),
+}
+
+
 def _write_per_line(lines: list[AidLine], state: str, changes: dict, per_line: dict) -> None:
-    """One UPDATE … FROM unnest(…) giving each paid line its own date and voucher (in
-    the same statement as its state: a paid line's voucher may not change afterwards)."""
-    if set(changes) - {"paid_on", "voucher", "method"} or any(
-        set(values) - {"paid_on", "voucher"} for values in per_line.values()
-    ):  # pragma: no cover - a programming error
-        raise ValueError("only a payment's date and voucher are written per line")
+    """One UPDATE … FROM unnest(…) giving each line its own values (a bank file's date
+    and serial, or reason, per line); lines without them take `changes`."""
+    fields, sql = _PER_LINE_SQL[state]
     ids = [line.pk for line in lines]
+    fixed = [changes.get("method", "")] if state == L.PAID else []
+    columns = [[per_line.get(pk, {}).get(name, changes.get(name)) for pk in ids] for name in fields]
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE disbursements_aidline AS l
-            SET state = %s, method = %s, paid_on = v.paid_on, voucher = v.voucher
-            FROM unnest(%s::bigint[], %s::date[], %s::text[]) AS v(id, paid_on, voucher)
-            WHERE l.id = v.id
-            """,
-            [
-                state,
-                changes.get("method", ""),
-                ids,
-                [per_line.get(pk, {}).get("paid_on", changes.get("paid_on")) for pk in ids],
-                [per_line.get(pk, {}).get("voucher", changes.get("voucher", "")) for pk in ids],
-            ],
-        )
+        cursor.execute(sql, [state, *fixed, ids, *columns])
 
 
 @transaction.atomic
@@ -842,13 +852,21 @@ def lines_mark_paid(
 
 @transaction.atomic
 def lines_mark_failed(
-    *, acting_user: User, batch: AidBatch, line_ids: Iterable[int], reason: str
+    *,
+    acting_user: User,
+    batch: AidBatch,
+    line_ids: Iterable[int],
+    reason: str = "",
+    per_line: dict[int, str] | None = None,
 ) -> BulkOutcome:
     """`line_mark_failed` for many lines with one reason: their commitments go back to
-    the fund, one movement each."""
+    the fund, one movement each. `per_line` maps a line id to its own reason (the bank's
+    result file gives one per row); the other lines take `reason`."""
     require_perm(acting_user, "disbursements.pay")
+    line_ids = list(line_ids)
     reason = reason.strip()[:200]
-    if not reason:
+    own = {pk: text.strip()[:200] for pk, text in (per_line or {}).items()}
+    if not (reason or own) or any(not own.get(pk, reason) for pk in line_ids):
         raise ValidationError({"failure_reason": _("请填写失败原因。")})
     batch = _locked(batch)
     _require_state(batch, S.RELEASED)
@@ -860,8 +878,9 @@ def lines_mark_failed(
         kind=MK.UNCOMMIT,
         changes={"failure_reason": reason, "once_key": None},
         verb="aid_line.fail",
-        details=lambda line: {"reason": reason},
+        details=lambda line: {"reason": line.failure_reason},
         refusal=_("只有待发放的记录可以标记为失败。"),
+        per_line={pk: {"failure_reason": text} for pk, text in own.items()},
     )
 
 

@@ -11,7 +11,6 @@ PAID → RECONCILED, audited like every other step of a batch.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -111,15 +110,12 @@ def reconciliation_apply(
         )
         _refuse_changed(outcome)
         result.paid = len(outcome.done)
-    by_reason: dict[str, list[int]] = defaultdict(list)
-    for line_id, reason in failed.items():
-        by_reason[reason.strip()[:200]].append(line_id)
-    for reason, line_ids in sorted(by_reason.items()):
+    if failed:
         outcome = lines_mark_failed(
-            acting_user=acting_user, batch=batch, line_ids=line_ids, reason=reason
+            acting_user=acting_user, batch=batch, line_ids=list(failed), per_line=dict(failed)
         )
         _refuse_changed(outcome)
-        result.failed += len(outcome.done)
+        result.failed = len(outcome.done)
     batch.refresh_from_db(fields=["state"])
     if batch.state == S.PAID and _no_line_pending(batch):
         batch_reconcile(acting_user=acting_user, batch=batch)

@@ -123,6 +123,24 @@ def test_a_bank_file_marks_lines_paid_and_failed_with_its_serials_dates_and_reas
     assert released.state == S.RECONCILED  # nothing pending any more
 
 
+def test_each_failed_row_keeps_its_own_reason_or_the_banks_status(tmp_path, county_staff, released):
+    rows = [
+        bank_row("赵小明", 500, "失败", reason="账号不存在", day=None),
+        bank_row("钱小红", 500, "交易失败", reason="收款人户名与账号不符"),
+        bank_row("孙小刚", 500, "账户冻结"),
+    ]
+    plan = run(write_bank_file(tmp_path / "回盘.xlsx", rows), released, county_staff)
+    assert plan.ok, errors(plan)
+    reasons = {line.snap_name: line.failure_reason for line in released.lines.all()}
+    assert reasons == {
+        "赵小明": "账号不存在",
+        "钱小红": "收款人户名与账号不符",
+        "孙小刚": "账户冻结",
+    }
+    events = AuditEvent.objects.filter(verb="aid_line.fail")
+    assert sorted(e.details["reason"] for e in events) == sorted(reasons.values())
+
+
 def test_title_totals_signoff_blank_rows_masked_cards_and_full_width_are_read(
     tmp_path, county_staff, released
 ):
