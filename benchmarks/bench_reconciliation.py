@@ -8,7 +8,9 @@ written (title, payer line, header, 5,000 rows, 合计, sign-off): 4,950 成功 
 serials and 50 失败 (账户已销户 / 户名不符), matched by name + amount, and by the 名单编号
 in the 摘要 where a name is not unique in the batch. Timed: reading and checking the file
 (the import kind's `read` + `validate`), the commit (`lines_mark_paid` with a serial and
-date per line, `lines_mark_failed`, RECONCILED), and the same file again (all unchanged).
+date per line, `lines_mark_failed`, RECONCILED), and the same file again (all unchanged);
+before them, the same through the upload pages' steps (check with its workbook, then
+confirm: re-check and commit), undone by a savepoint.
 All in one transaction rolled back at the end: the benchmark database is left as it was.
 
     .venv/bin/python -m benchmarks.bench_reconciliation
@@ -170,6 +172,33 @@ def _run() -> list[tuple[str, float]]:
                 sheet = kind.read(handle, path.name, options)
             context = kind.context(admin, options)
             return kind.validate(sheet, acting_user=admin, context=context, file_name=path.name)
+
+        # As the upload pages do it (check → preview → confirm: re-check, then commit),
+        # with the check workbooks written each time; undone, to time the kind alone after.
+        from django.db import transaction
+
+        from aidcases.importing import flow, uploads
+
+        savepoint = transaction.savepoint()
+        upload = uploads.store(
+            user=admin,
+            kind=kind.name,
+            options=options,
+            chunks=[path.read_bytes()],
+            file_name=path.name,
+        )
+        try:
+            start = time.perf_counter()
+            _timed("upload pages: check (the preview and its check workbook)",
+                   lambda: flow.check(upload), results)  # fmt: skip
+            _timed("upload pages: confirm (re-check and commit)",
+                   lambda: flow.confirm(upload), results)  # fmt: skip
+            total = time.perf_counter() - start
+            print(f"{'upload pages: check + confirm':<60} {total:7.2f} s")
+            results.append((f"upload pages, {LINES} rows: check + confirm", total))
+        finally:
+            upload.delete()
+            transaction.savepoint_rollback(savepoint)
 
         start = time.perf_counter()
         plan = _timed(f"check {LINES}-row bank file (read + validate)", check, results)
