@@ -8,8 +8,8 @@ server and is kept between runs, so only the first run pays for generation.
 
 Parts: `pages` (the scenarios' pages), `walk` (every GET URL pattern as a county
 user and a township officer), `imports` (engine, people and visit import timings),
-`money` (releasing and paying a 5,000-line batch), `reminders` (the quarterly team-activity
-reminder job over the 3,000 teams).
+`money` (releasing and paying a 5,000-line batch; importing the 5,000-row bank file of
+another), `reminders` (the quarterly team-activity reminder job over the 3,000 teams).
 """
 
 from __future__ import annotations
@@ -92,11 +92,13 @@ def main(argv: list[str]) -> int:
             report.append(f"- visit import, {label}: {seconds:.1f} s")
         report.append("")
     if "money" in parts:
-        from benchmarks import bench_payout
+        from benchmarks import bench_payout, bench_reconciliation
 
         report.append("## money")
         for label, seconds in bench_payout.main(setup=False):
             report.append(f"- {label}: {seconds:.2f} s")
+        for label, seconds in bench_reconciliation.main(setup=False):
+            report.append(f"- 回盘 {label}: {seconds:.2f} s")
         report.append("")
     if "reminders" in parts:
         from benchmarks import bench_reminders

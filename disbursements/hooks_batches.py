@@ -32,6 +32,7 @@ def register() -> None:
         archive,
         exports,  # noqa: F401  (registers the payout list's job kind)
         nomination_import,
+        reconciliation_import,
     )
 
     if not rules.perm_exists("disbursements.view_batches"):
@@ -49,3 +50,4 @@ def register() -> None:
         importing.get(nomination_import.KIND.name)
     except LookupError:
         importing.register(nomination_import.KIND)
+    reconciliation_import.register()  # the bank's result file: /imports/reconciliation/

@@ -731,10 +731,12 @@ def _bulk_money(
     verb: str,
     details,
     refusal: str,
+    per_line: dict[int, dict] | None = None,
 ) -> BulkOutcome:
     """Move the pending lines among `line_ids` to `final_state`: one fund UPDATE per
     fund and a movement per line (`fund_move_lines`), one UPDATE of the lines (history
-    triggers record each row), an audit event per line, bulk-inserted."""
+    triggers record each row), an audit event per line, bulk-inserted. `per_line` gives
+    a line's own values besides `changes` (a bank file's serial and date per line)."""
     outcome = BulkOutcome()
     for line in _locked_lines(batch, line_ids):
         if line.state == final_state:
@@ -752,18 +754,57 @@ def _bulk_money(
     with acting(acting_user):  # the history rows of the fund and the lines name the payer
         for fund_id, lines in sorted(by_fund.items()):
             fund_move_lines(acting_user=acting_user, fund=funds[fund_id], kind=kind, lines=lines)
-        AidLine.objects.filter(pk__in=[line.pk for line in outcome.done]).update(
-            state=final_state, **changes
-        )
+        if per_line:
+            _write_per_line(outcome.done, final_state, changes, per_line)
+        else:
+            AidLine.objects.filter(pk__in=[line.pk for line in outcome.done]).update(
+                state=final_state, **changes
+            )
     events = []
     for line in outcome.done:
         line.state = final_state
-        for name, value in changes.items():
+        for name, value in {**changes, **(per_line or {}).get(line.pk, {})}.items():
             setattr(line, name, value)
         events.append(audit_event(actor=acting_user, verb=verb, obj=line, details=details(line)))
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     _settle(acting_user, batch)
     return outcome
+
+
+_PER_LINE_SQL = {
+    # a payment: its own date and voucher, in the same statement as its state (a paid
+    # line's voucher may not change afterwards)
+    L.PAID: (
+        ("paid_on", "voucher"),
+        """
+        UPDATE disbursements_aidline AS l
+        SET state = %s, method = %s, paid_on = v.paid_on, voucher = v.voucher
+        FROM unnest(%s::bigint[], %s::date[], %s::text[]) AS v(id, paid_on, voucher)
+        WHERE l.id = v.id
+        """,
+    ),
+    # a failure: its own reason; it no longer counts toward "paid once"
+    L.FAILED: (
+        ("failure_reason",),
+        """
+        UPDATE disbursements_aidline AS l
+        SET state = %s, once_key = NULL, failure_reason = v.failure_reason
+        FROM unnest(%s::bigint[], %s::text[]) AS v(id, failure_reason)
+        WHERE l.id = v.id
+        """,
+    ),
+}
+
+
+def _write_per_line(lines: list[AidLine], state: str, changes: dict, per_line: dict) -> None:
+    """One UPDATE … FROM unnest(…) giving each line its own values (a bank file's date
+    and serial, or reason, per line); lines without them take `changes`."""
+    fields, sql = _PER_LINE_SQL[state]
+    ids = [line.pk for line in lines]
+    fixed = [changes.get("method", "")] if state == L.PAID else []
+    columns = [[per_line.get(pk, {}).get(name, changes.get(name)) for pk in ids] for name in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [state, *fixed, ids, *columns])
 
 
 @transaction.atomic
@@ -772,20 +813,28 @@ def lines_mark_paid(
     acting_user: User,
     batch: AidBatch,
     line_ids: Iterable[int],
-    paid_on: date,
-    voucher: str,
+    paid_on: date | None = None,
+    voucher: str = "",
+    per_line: dict[int, tuple[date, str]] | None = None,
 ) -> BulkOutcome:
     """Bank payment of many lines with one voucher (the bank's batch reference): what
     `line_mark_paid` does for each, in a constant number of statements. Paid lines are
     left as they are (a double submit moves no money); lines not pending are refused by
-    name and the others still go through."""
+    name and the others still go through. `per_line` maps a line id to its own (paid
+    date, voucher), as the bank's result file (回盘) gives them; the other lines take
+    `paid_on` and `voucher`."""
     require_perm(acting_user, "disbursements.pay")
     batch = _locked(batch)
     _require_state(batch, S.RELEASED)
-    if paid_on > timezone.localdate():
-        raise ValidationError({"paid_on": _("发放日期不能晚于今天。")})
+    line_ids = list(line_ids)
     voucher = voucher.strip()
-    if not voucher:
+    own = {pk: (day, code.strip()) for pk, (day, code) in (per_line or {}).items()}
+    wanted = [own.get(pk, (paid_on, voucher)) for pk in line_ids]
+    if any(day is None for day, _code in wanted):
+        raise ValidationError({"paid_on": _("请填写发放日期。")})
+    if any(day > timezone.localdate() for day, _code in wanted):
+        raise ValidationError({"paid_on": _("发放日期不能晚于今天。")})
+    if any(not code for _day, code in wanted):
         raise ValidationError({"voucher": _("银行代发请填写凭证号或银行流水号。")})
     return _bulk_money(
         acting_user,
@@ -795,20 +844,29 @@ def lines_mark_paid(
         kind=MK.PAY,
         changes={"paid_on": paid_on, "method": AidLine.Method.BANK, "voucher": voucher},
         verb="aid_line.pay",
-        details=lambda line: {"amount": str(line.amount), "voucher": voucher},
+        details=lambda line: {"amount": str(line.amount), "voucher": line.voucher},
         refusal=_("只有待发放的记录可以标记为已发放。"),
+        per_line={pk: {"paid_on": day, "voucher": code} for pk, (day, code) in own.items()},
     )
 
 
 @transaction.atomic
 def lines_mark_failed(
-    *, acting_user: User, batch: AidBatch, line_ids: Iterable[int], reason: str
+    *,
+    acting_user: User,
+    batch: AidBatch,
+    line_ids: Iterable[int],
+    reason: str = "",
+    per_line: dict[int, str] | None = None,
 ) -> BulkOutcome:
     """`line_mark_failed` for many lines with one reason: their commitments go back to
-    the fund, one movement each."""
+    the fund, one movement each. `per_line` maps a line id to its own reason (the bank's
+    result file gives one per row); the other lines take `reason`."""
     require_perm(acting_user, "disbursements.pay")
+    line_ids = list(line_ids)
     reason = reason.strip()[:200]
-    if not reason:
+    own = {pk: text.strip()[:200] for pk, text in (per_line or {}).items()}
+    if not (reason or own) or any(not own.get(pk, reason) for pk in line_ids):
         raise ValidationError({"failure_reason": _("请填写失败原因。")})
     batch = _locked(batch)
     _require_state(batch, S.RELEASED)
@@ -820,8 +878,9 @@ def lines_mark_failed(
         kind=MK.UNCOMMIT,
         changes={"failure_reason": reason, "once_key": None},
         verb="aid_line.fail",
-        details=lambda line: {"reason": reason},
+        details=lambda line: {"reason": line.failure_reason},
         refusal=_("只有待发放的记录可以标记为失败。"),
+        per_line={pk: {"failure_reason": text} for pk, text in own.items()},
     )
 
 

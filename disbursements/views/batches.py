@@ -96,6 +96,7 @@ class Can:
     close: bool = False
     publicity_files: bool = False
     payout_file: bool = False
+    reconcile: bool = False
 
 
 def allowed(user, batch: AidBatch) -> Can:
@@ -138,6 +139,7 @@ def allowed(user, batch: AidBatch) -> Can:
     can.close = state in (S.PAID, S.RECONCILED) and perm("disbursements.manage_batches")
     can.publicity_files = state in PUBLISHED
     can.payout_file = state in PAYING and perm("disbursements.view_money")
+    can.reconcile = state in (S.RELEASED, S.PAID) and perm("disbursements.pay")
     return can
 
 
